@@ -1,0 +1,160 @@
+//! HTTP glue shared by every handler: the request context, the one JSON response helper,
+//! problem rendering, body reading with a size limit, and the headers every response carries.
+
+use serde::Serialize;
+use worker::{Context, Env, Headers, Request, Response};
+
+use super::problem::{parse_json, ApiError};
+
+/// Largest request body accepted (a 1,000-device batch fits with room to spare).
+#[allow(dead_code)] // used by the POST handlers of the footprint issue
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Headers browsers may read from a cross-origin response.
+const EXPOSED_HEADERS: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, \
+X-RateLimit-Plan, Retry-After, ETag, X-CarbonTrace-Mode, Location";
+const ALLOWED_HEADERS: &str =
+    "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id, Accept";
+const ALLOWED_METHODS: &str = "GET, HEAD, POST, DELETE, OPTIONS";
+
+/// Everything a handler needs about the request it serves.
+#[allow(dead_code)] // `ctx` and `request_id` are used by the handlers that follow
+pub struct RequestCtx {
+    pub req: Request,
+    pub env: Env,
+    pub ctx: Context,
+    pub request_id: String,
+    pub url: worker::Url,
+}
+
+impl RequestCtx {
+    /// A query parameter, if present (first occurrence).
+    pub fn query(&self, name: &str) -> Option<String> {
+        self.url
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.req.headers().get(name).ok().flatten()
+    }
+
+    /// The bearer token of `Authorization`, if any.
+    pub fn bearer(&self) -> Option<String> {
+        let h = self.header("Authorization")?;
+        let (scheme, token) = h.split_once(' ')?;
+        scheme
+            .eq_ignore_ascii_case("bearer")
+            .then(|| token.trim().to_string())
+    }
+
+    #[allow(dead_code)]
+    /// Read and parse a JSON body: checks the media type and the size limit first.
+    pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ApiError> {
+        if let Some(ct) = self.header("Content-Type") {
+            let media = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if !(media == "application/json" || media.ends_with("+json")) {
+                return Err(ApiError::unsupported_media_type(&ct));
+            }
+        }
+        if let Some(len) = self
+            .header("Content-Length")
+            .and_then(|l| l.parse::<usize>().ok())
+        {
+            if len > MAX_BODY_BYTES {
+                return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+            }
+        }
+        let bytes = self
+            .req
+            .bytes()
+            .await
+            .map_err(|e| ApiError::malformed_json(format!("could not read the body: {e}")))?;
+        if bytes.len() > MAX_BODY_BYTES {
+            return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+        }
+        parse_json(&bytes)
+    }
+}
+
+/// The one JSON response helper.
+pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Result<Response, ApiError> {
+    let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
+    bytes(status, "application/json; charset=utf-8", body)
+}
+
+/// A response with a raw body and content type (JSON documents served verbatim, PDFs).
+pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Result<Response, ApiError> {
+    let mut resp = Response::from_bytes(body)
+        .map_err(edge_error)?
+        .with_status(status);
+    set(resp.headers_mut(), "Content-Type", content_type);
+    Ok(resp)
+}
+
+/// Render a problem. Never fails: if the runtime cannot build a response we have nothing better.
+pub fn problem(err: &ApiError, request_id: &str) -> worker::Result<Response> {
+    let body = serde_json::to_vec(&err.body(request_id)).unwrap_or_default();
+    let mut resp = Response::from_bytes(body)?.with_status(err.status);
+    let h = resp.headers_mut();
+    set(h, "Content-Type", "application/problem+json; charset=utf-8");
+    for (name, value) in &err.headers {
+        set(h, name, value);
+    }
+    Ok(resp)
+}
+
+/// Headers every response carries, success or error.
+pub fn finish(resp: &mut Response, request_id: &str, mode: &str) {
+    let h = resp.headers_mut();
+    set(h, "X-Request-Id", request_id);
+    set(h, "X-CarbonTrace-Mode", mode);
+    set(h, "Access-Control-Allow-Origin", "*");
+    set(h, "Access-Control-Expose-Headers", EXPOSED_HEADERS);
+    set(h, "Vary", "Origin");
+}
+
+/// The answer to a CORS preflight (`OPTIONS` on any path).
+pub fn preflight() -> worker::Result<Response> {
+    let mut resp = Response::empty()?.with_status(204);
+    let h = resp.headers_mut();
+    set(h, "Access-Control-Allow-Methods", ALLOWED_METHODS);
+    set(h, "Access-Control-Allow-Headers", ALLOWED_HEADERS);
+    set(h, "Access-Control-Max-Age", "86400");
+    Ok(resp)
+}
+
+/// Set a header; a name or value the runtime rejects is a bug of ours, so it is only logged.
+pub fn set(h: &mut Headers, name: &str, value: &str) {
+    if let Err(e) = h.set(name, value) {
+        worker::console_error!("could not set header {name}: {e}");
+    }
+}
+
+/// A runtime failure (binding error, JS exception) as a 500 problem; the cause goes to the log.
+pub fn edge_error(e: worker::Error) -> ApiError {
+    worker::console_error!("edge error: {e}");
+    ApiError::internal("An internal error occurred; retry later or quote the request id.")
+}
+
+/// A request id: the caller's own if it looks safe to echo, else a fresh one.
+pub fn request_id(req: &Request) -> String {
+    match req.headers().get("X-Request-Id").ok().flatten() {
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= 64
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') =>
+        {
+            id
+        }
+        _ => format!("req_{}", crate::edge::random::hex_id(12)),
+    }
+}

@@ -1,0 +1,16 @@
+//! The HTTP API. `problem`, `routes` and `openapi` are pure (tested natively); the rest is
+//! the thin edge glue compiled for wasm32 only: one file per endpoint group.
+
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod http;
+#[cfg(target_arch = "wasm32")]
+pub(crate) mod router;
+
+#[cfg(target_arch = "wasm32")]
+mod docs;
+#[cfg(target_arch = "wasm32")]
+mod health;

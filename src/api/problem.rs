@@ -1,0 +1,266 @@
+//! The one error type of the API, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Every failure a client can see is an [`ApiError`]: the edge layer never builds an error
+//! body by hand. `code` is stable and snake_case (clients branch on it); `errors[]` names
+//! every bad field of a request at once, so a client can fix them all in one round trip.
+
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+/// Base of the `type` URI of every problem; the page documents the code.
+pub const PROBLEM_TYPE_BASE: &str = "https://carbontrace.cloud/problems/";
+
+/// One bad input field: a JSON-pointer-like dotted path (`use.country`, `devices[3].category`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A problem the API answers with. Build it with the constructors below.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: &'static str,
+    pub title: &'static str,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+    /// Extra members for the body (e.g. `allowed` methods, `remaining` quota).
+    pub extensions: Map<String, Value>,
+    /// Extra response headers (e.g. `Allow`, `Retry-After`, `WWW-Authenticate`).
+    pub headers: Vec<(&'static str, String)>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: u16,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
+        Self {
+            status,
+            code,
+            title,
+            detail: detail.into(),
+            errors: Vec::new(),
+            extensions: Map::new(),
+            headers: Vec::new(),
+        }
+    }
+
+    /// 422: the body parsed but fields are invalid. `errors` must name each of them.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = match errors.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            many => format!("{} fields are invalid", many.len()),
+        };
+        let mut e = Self::new(422, "validation_failed", "Invalid request", detail);
+        e.errors = errors;
+        e
+    }
+
+    /// 400: the body is not JSON, or not the JSON shape expected.
+    pub fn malformed_json(detail: impl Into<String>) -> Self {
+        let mut e = Self::new(400, "malformed_json", "Malformed JSON body", detail);
+        e.errors.push(FieldError::new("body", e.detail.clone()));
+        e
+    }
+
+    pub fn bad_request(code: &'static str, field: &str, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(400, code, "Bad request", detail);
+        e.errors.push(FieldError::new(field, e.detail.clone()));
+        e
+    }
+
+    pub fn payload_too_large(limit_bytes: usize) -> Self {
+        let mut e = Self::new(
+            413,
+            "payload_too_large",
+            "Request body too large",
+            format!("The request body exceeds {limit_bytes} bytes."),
+        );
+        e.errors.push(FieldError::new("body", e.detail.clone()));
+        e.extensions
+            .insert("limit_bytes".into(), json!(limit_bytes));
+        e
+    }
+
+    pub fn unsupported_media_type(got: &str) -> Self {
+        let mut e = Self::new(
+            415,
+            "unsupported_media_type",
+            "Unsupported media type",
+            format!("Send the body as application/json, not `{got}`."),
+        );
+        e.errors
+            .push(FieldError::new("Content-Type", e.detail.clone()));
+        e
+    }
+
+    pub fn not_found(detail: impl Into<String>) -> Self {
+        Self::new(404, "not_found", "Not found", detail)
+    }
+
+    pub fn method_not_allowed(method: &str, allowed: &[&str]) -> Self {
+        let allow = allowed.join(", ");
+        let mut e = Self::new(
+            405,
+            "method_not_allowed",
+            "Method not allowed",
+            format!("{method} is not allowed here; use {allow}."),
+        );
+        e.extensions.insert("allowed".into(), json!(allowed));
+        e.headers.push(("Allow", allow));
+        e
+    }
+
+    pub fn unauthorized(code: &'static str, detail: impl Into<String>) -> Self {
+        let mut e = Self::new(401, code, "Unauthorized", detail);
+        e.headers
+            .push(("WWW-Authenticate", "Bearer realm=\"carbontrace\"".into()));
+        e
+    }
+
+    pub fn service_unavailable(code: &'static str, detail: impl Into<String>) -> Self {
+        Self::new(503, code, "Service unavailable", detail)
+    }
+
+    /// 500: something on our side failed. The detail is safe to show; the cause is logged.
+    pub fn internal(detail: impl Into<String>) -> Self {
+        Self::new(500, "internal_error", "Internal error", detail)
+    }
+
+    pub fn with_extension(mut self, key: &str, value: Value) -> Self {
+        self.extensions.insert(key.into(), value);
+        self
+    }
+
+    /// The problem+json body. `request_id` ties it to the `X-Request-Id` header and the logs.
+    pub fn body(&self, request_id: &str) -> Value {
+        let mut body = Map::new();
+        body.insert(
+            "type".into(),
+            json!(format!("{PROBLEM_TYPE_BASE}{}", self.code)),
+        );
+        body.insert("title".into(), json!(self.title));
+        body.insert("status".into(), json!(self.status));
+        body.insert("detail".into(), json!(self.detail));
+        body.insert("code".into(), json!(self.code));
+        body.insert("request_id".into(), json!(request_id));
+        if !self.errors.is_empty() {
+            body.insert("errors".into(), json!(self.errors));
+        }
+        for (k, v) in &self.extensions {
+            body.insert(k.clone(), v.clone());
+        }
+        Value::Object(body)
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status, self.code, self.detail)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+/// Parse a JSON request body into `T`, turning serde's message into a 400 naming the field.
+pub fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::malformed_json(
+            "The request body is empty; send a JSON object.",
+        ));
+    }
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error_lite(de)
+}
+
+/// serde_json reports line/column; we add the path of the offending field where serde gives it
+/// (unknown field, wrong type) so `errors[].field` is useful.
+fn serde_path_to_error_lite<'de, T: serde::de::DeserializeOwned>(
+    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
+) -> Result<T, ApiError> {
+    match T::deserialize(&mut *de).and_then(|v| de.end().map(|_| v)) {
+        Ok(v) => Ok(v),
+        Err(err) => {
+            let msg = err.to_string();
+            let field = field_from_serde_message(&msg).unwrap_or_else(|| "body".to_string());
+            let mut e = if err.is_syntax() || err.is_eof() {
+                ApiError::new(400, "malformed_json", "Malformed JSON body", msg.clone())
+            } else {
+                ApiError::new(400, "invalid_body", "Invalid request body", msg.clone())
+            };
+            e.errors.push(FieldError::new(field, msg));
+            Err(e)
+        }
+    }
+}
+
+/// serde's messages name unknown or missing fields in backticks: "unknown field `foo`".
+fn field_from_serde_message(msg: &str) -> Option<String> {
+    let start = msg.find('`')? + 1;
+    let end = start + msg[start..].find('`')?;
+    let name = &msg[start..end];
+    (msg.contains("field") && !name.is_empty()).then(|| name.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_has_rfc9457_members_and_extensions() {
+        let e = ApiError::validation(vec![
+            FieldError::new("use.country", "unknown country `XX`"),
+            FieldError::new("specs.screen_size_in", "must be between 1 and 120"),
+        ]);
+        let b = e.body("req_1");
+        assert_eq!(b["status"], 422);
+        assert_eq!(b["code"], "validation_failed");
+        assert_eq!(
+            b["type"],
+            "https://carbontrace.cloud/problems/validation_failed"
+        );
+        assert_eq!(b["request_id"], "req_1");
+        assert_eq!(b["errors"][1]["field"], "specs.screen_size_in");
+        assert_eq!(b["detail"], "2 fields are invalid");
+    }
+
+    #[test]
+    fn method_not_allowed_sets_allow_header() {
+        let e = ApiError::method_not_allowed("DELETE", &["GET", "HEAD"]);
+        assert_eq!(e.status, 405);
+        assert_eq!(e.headers, vec![("Allow", "GET, HEAD".to_string())]);
+        assert_eq!(e.body("r")["allowed"][1], "HEAD");
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Probe {
+        name: String,
+    }
+
+    #[test]
+    fn parse_json_names_the_bad_field() {
+        let e = parse_json::<Probe>(br#"{"name":"a","colour":1}"#).unwrap_err();
+        assert_eq!(e.status, 400);
+        assert_eq!(e.errors[0].field, "colour");
+        let e = parse_json::<Probe>(b"{not json").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+        let e = parse_json::<Probe>(b"  ").unwrap_err();
+        assert_eq!(e.code, "malformed_json");
+        assert!(parse_json::<Probe>(br#"{"name":"a"}"#).is_ok());
+    }
+}

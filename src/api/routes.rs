@@ -1,0 +1,117 @@
+//! The route table: which endpoint a method and path name. Pure, so it is tested natively,
+//! and so a 404 (no such path) and a 405 (path exists, wrong method) are told apart in one place.
+
+use super::problem::ApiError;
+use crate::version::BASE_PATH;
+
+/// Every endpoint the worker serves. Path parameters are carried in the variant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    Health,
+    OpenApi,
+}
+
+/// Builds the route from the path parameters (the segments matched by `{}`).
+type Build = fn(&[&str]) -> Route;
+
+/// One row of the table: a path pattern (`{}` matches one segment) and what each method maps to.
+struct Entry {
+    pattern: &'static [&'static str],
+    methods: &'static [(&'static str, Build)],
+}
+
+const TABLE: &[Entry] = &[
+    Entry {
+        pattern: &["health"],
+        methods: &[("GET", |_| Route::Health)],
+    },
+    Entry {
+        pattern: &["openapi.json"],
+        methods: &[("GET", |_| Route::OpenApi)],
+    },
+];
+
+/// Every (method, path template) the table serves, for the OpenAPI completeness test.
+pub fn templates() -> Vec<(&'static str, String)> {
+    TABLE
+        .iter()
+        .flat_map(|e| {
+            let path = format!("/{}", e.pattern.join("/"));
+            e.methods.iter().map(move |(m, _)| (*m, path.clone()))
+        })
+        .collect()
+}
+
+/// Resolve a request. HEAD is served wherever GET is (the edge drops the body).
+pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
+    let Some(rest) = path.strip_prefix(BASE_PATH) else {
+        return Err(not_found(path));
+    };
+    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
+    let lookup = if method == "HEAD" { "GET" } else { method };
+    for entry in TABLE {
+        if !matches(entry.pattern, &segments) {
+            continue;
+        }
+        let params: Vec<&str> = entry
+            .pattern
+            .iter()
+            .zip(&segments)
+            .filter(|(p, _)| **p == "{}")
+            .map(|(_, s)| *s)
+            .collect();
+        if let Some((_, build)) = entry.methods.iter().find(|(m, _)| *m == lookup) {
+            return Ok(build(&params));
+        }
+        let mut allowed: Vec<&str> = entry.methods.iter().map(|(m, _)| *m).collect();
+        if allowed.contains(&"GET") {
+            allowed.push("HEAD");
+        }
+        allowed.push("OPTIONS");
+        return Err(ApiError::method_not_allowed(method, &allowed));
+    }
+    Err(not_found(path))
+}
+
+fn matches(pattern: &[&str], segments: &[&str]) -> bool {
+    pattern.len() == segments.len()
+        && pattern
+            .iter()
+            .zip(segments)
+            .all(|(p, s)| *p == "{}" || p == s)
+}
+
+fn not_found(path: &str) -> ApiError {
+    ApiError::not_found(format!(
+        "No route matches `{path}`. See {BASE_PATH}/openapi.json for every endpoint."
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_known_routes() {
+        assert_eq!(resolve("GET", "/api/v1/health"), Ok(Route::Health));
+        assert_eq!(resolve("HEAD", "/api/v1/health/"), Ok(Route::Health));
+        assert_eq!(resolve("GET", "/api/v1/openapi.json"), Ok(Route::OpenApi));
+    }
+
+    #[test]
+    fn unknown_path_is_404_and_wrong_method_is_405() {
+        assert_eq!(resolve("GET", "/api/v1/nope").unwrap_err().status, 404);
+        assert_eq!(resolve("GET", "/health").unwrap_err().status, 404);
+        assert_eq!(resolve("GET", "/api/v2/health").unwrap_err().status, 404);
+        let e = resolve("DELETE", "/api/v1/health").unwrap_err();
+        assert_eq!(e.status, 405);
+        assert_eq!(e.headers[0].1, "GET, HEAD, OPTIONS");
+    }
+
+    #[test]
+    fn templates_list_every_method() {
+        let t = templates();
+        assert!(t.contains(&("GET", "/health".to_string())));
+        assert!(t.contains(&("GET", "/openapi.json".to_string())));
+    }
+}
