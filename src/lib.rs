@@ -2,15 +2,19 @@
 //!
 //! Two layers, kept apart on purpose:
 //! - domain modules (plain Rust, no Cloudflare types, tested natively with `cargo test`):
-//!   [`api::problem`] (the one error type), [`api::routes`] (the route table), [`version`];
-//! - the edge layer, compiled for `wasm32` only: [`api::handlers`] (one file per endpoint
-//!   group), `edge` (bindings, the rate-limit Durable Object, the queue consumer).
+//!   [`lca`] (engine, attribute model, savings), [`factors`] (the compiled-in factor set),
+//!   [`catalog`] (published products), [`api::problem`] (the one error type),
+//!   [`api::routes`] (the route table), [`version`];
+//! - the edge layer, compiled for `wasm32` only: `api` handlers (one file per endpoint group), `edge` (bindings, the rate-limit Durable Object, the queue consumer).
 
 // `ApiError` carries the whole problem (field errors, headers); it only travels on the error
 // path, so its size costs nothing on the hot path and boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod catalog;
+pub mod factors;
+pub mod lca;
 pub mod secure;
 pub mod version;
 
