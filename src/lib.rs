@@ -15,6 +15,7 @@ pub mod api;
 pub mod catalog;
 pub mod factors;
 pub mod lca;
+pub mod limits;
 pub mod secure;
 pub mod version;
 

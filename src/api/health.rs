@@ -3,10 +3,11 @@
 
 use serde_json::{json, Value};
 
+use super::auth::is_admin;
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
+use super::state;
 use crate::edge::{bindings, queue::Job, random};
-use crate::secure::constant_time_eq;
 use crate::version::{METHODOLOGY_VERSION, SERVICE_NAME, SERVICE_VERSION};
 
 pub async fn get(rc: &mut RequestCtx) -> Result<worker::Response, ApiError> {
@@ -15,6 +16,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<worker::Response, ApiError> {
         "service": SERVICE_NAME,
         "version": SERVICE_VERSION,
         "methodology_version": METHODOLOGY_VERSION,
+        "factor_set_version": state::active(&rc.env).await.factors.version,
     });
     if is_admin(rc) {
         let checks = deep_checks(rc).await;
@@ -31,15 +33,6 @@ pub async fn get(rc: &mut RequestCtx) -> Result<worker::Response, ApiError> {
     let mut resp = http::json(200, &body)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)
-}
-
-/// The deep check is for operators: it needs the admin token (a secret, never in the repo).
-fn is_admin(rc: &RequestCtx) -> bool {
-    let (Some(token), Ok(secret)) = (rc.bearer(), rc.env.secret(bindings::ADMIN_TOKEN)) else {
-        return false;
-    };
-    let secret = secret.to_string();
-    !secret.is_empty() && constant_time_eq(token.as_bytes(), secret.as_bytes())
 }
 
 async fn deep_checks(rc: &RequestCtx) -> serde_json::Map<String, Value> {

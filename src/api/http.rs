@@ -7,7 +7,6 @@ use worker::{Context, Env, Headers, Request, Response};
 use super::problem::{parse_json, ApiError};
 
 /// Largest request body accepted (a 1,000-device batch fits with room to spare).
-#[allow(dead_code)] // used by the POST handlers of the footprint issue
 pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
 /// Headers browsers may read from a cross-origin response.
@@ -18,7 +17,7 @@ const ALLOWED_HEADERS: &str =
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /// Everything a handler needs about the request it serves.
-#[allow(dead_code)] // `ctx` and `request_id` are used by the handlers that follow
+#[allow(dead_code)] // `ctx` (waitUntil) is for the audit log of the keys issue
 pub struct RequestCtx {
     pub req: Request,
     pub env: Env,
@@ -49,7 +48,6 @@ impl RequestCtx {
             .then(|| token.trim().to_string())
     }
 
-    #[allow(dead_code)]
     /// Read and parse a JSON body: checks the media type and the size limit first.
     pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ApiError> {
         if let Some(ct) = self.header("Content-Type") {
@@ -138,7 +136,7 @@ pub fn set(h: &mut Headers, name: &str, value: &str) {
 }
 
 /// A runtime failure (binding error, JS exception) as a 500 problem; the cause goes to the log.
-pub fn edge_error(e: worker::Error) -> ApiError {
+pub fn edge_error(e: impl std::fmt::Display) -> ApiError {
     worker::console_error!("edge error: {e}");
     ApiError::internal("An internal error occurred; retry later or quote the request id.")
 }

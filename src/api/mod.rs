@@ -11,6 +11,18 @@ pub(crate) mod http;
 pub(crate) mod router;
 
 #[cfg(target_arch = "wasm32")]
+mod admin;
+#[cfg(target_arch = "wasm32")]
+mod auth;
+#[cfg(target_arch = "wasm32")]
 mod docs;
 #[cfg(target_arch = "wasm32")]
+mod footprint;
+#[cfg(target_arch = "wasm32")]
 mod health;
+#[cfg(target_arch = "wasm32")]
+mod reference;
+#[cfg(target_arch = "wasm32")]
+mod savings;
+#[cfg(target_arch = "wasm32")]
+mod state;

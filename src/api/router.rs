@@ -6,12 +6,20 @@ use worker::{event, Context, Env, Method, Request, Response};
 
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
+use super::reference::Doc;
 use super::routes::{resolve, Route};
-use super::{docs, health};
+use super::{admin, docs, footprint, health, reference, savings, state};
+
+/// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
+/// Reference bodies here, so no request pays for them.
+#[event(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+    state::warm();
+}
 
 #[event(fetch)]
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
-    console_error_panic_hook::set_once();
     let request_id = http::request_id(&req);
     let is_head = req.method() == Method::Head;
     let mut resp = match serve(req, env, ctx, &request_id).await {
@@ -54,5 +62,16 @@ async fn serve(
     match route {
         Route::Health => health::get(&mut rc).await,
         Route::OpenApi => docs::openapi(),
+        Route::Footprint => footprint::single(&mut rc).await,
+        Route::FootprintBatch => footprint::batch(&mut rc).await,
+        Route::Savings => savings::create(&mut rc).await,
+        Route::ReferenceCountries => reference::get(&mut rc, Doc::Countries).await,
+        Route::ReferenceGridFactors => reference::get(&mut rc, Doc::GridFactors).await,
+        Route::ReferenceCategories => reference::get(&mut rc, Doc::Categories).await,
+        Route::AdminPutFactorSet(v) => admin::put_factor_set(&mut rc, &v).await,
+        Route::AdminDeleteFactorSet(v) if v == "active" => admin::reset_factor_set(&mut rc).await,
+        Route::AdminDeleteFactorSet(v) => Err(ApiError::not_found(format!(
+            "only `active` can be deleted (returns to the built-in set), not `{v}`"
+        ))),
     }
 }

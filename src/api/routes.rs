@@ -9,12 +9,20 @@ use crate::version::BASE_PATH;
 pub enum Route {
     Health,
     OpenApi,
+    Footprint,
+    FootprintBatch,
+    Savings,
+    ReferenceCountries,
+    ReferenceGridFactors,
+    ReferenceCategories,
+    AdminPutFactorSet(String),
+    AdminDeleteFactorSet(String),
 }
 
-/// Builds the route from the path parameters (the segments matched by `{}`).
+/// Builds the route from the path parameters (the segments matched by `{name}`).
 type Build = fn(&[&str]) -> Route;
 
-/// One row of the table: a path pattern (`{}` matches one segment) and what each method maps to.
+/// One row of the table: a path pattern (`{name}` matches one segment) and what each method maps to.
 struct Entry {
     pattern: &'static [&'static str],
     methods: &'static [(&'static str, Build)],
@@ -28,6 +36,37 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["openapi.json"],
         methods: &[("GET", |_| Route::OpenApi)],
+    },
+    Entry {
+        pattern: &["footprint"],
+        methods: &[("POST", |_| Route::Footprint)],
+    },
+    Entry {
+        pattern: &["footprint", "batch"],
+        methods: &[("POST", |_| Route::FootprintBatch)],
+    },
+    Entry {
+        pattern: &["savings"],
+        methods: &[("POST", |_| Route::Savings)],
+    },
+    Entry {
+        pattern: &["reference", "countries"],
+        methods: &[("GET", |_| Route::ReferenceCountries)],
+    },
+    Entry {
+        pattern: &["reference", "grid-factors"],
+        methods: &[("GET", |_| Route::ReferenceGridFactors)],
+    },
+    Entry {
+        pattern: &["reference", "categories"],
+        methods: &[("GET", |_| Route::ReferenceCategories)],
+    },
+    Entry {
+        pattern: &["admin", "factor-sets", "{version}"],
+        methods: &[
+            ("PUT", |p| Route::AdminPutFactorSet(p[0].to_string())),
+            ("DELETE", |p| Route::AdminDeleteFactorSet(p[0].to_string())),
+        ],
     },
 ];
 
@@ -57,7 +96,7 @@ pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
             .pattern
             .iter()
             .zip(&segments)
-            .filter(|(p, _)| **p == "{}")
+            .filter(|(p, _)| p.starts_with('{'))
             .map(|(_, s)| *s)
             .collect();
         if let Some((_, build)) = entry.methods.iter().find(|(m, _)| *m == lookup) {
@@ -78,7 +117,7 @@ fn matches(pattern: &[&str], segments: &[&str]) -> bool {
         && pattern
             .iter()
             .zip(segments)
-            .all(|(p, s)| *p == "{}" || p == s)
+            .all(|(p, s)| p.starts_with('{') || p == s)
 }
 
 fn not_found(path: &str) -> ApiError {
@@ -96,6 +135,14 @@ mod tests {
         assert_eq!(resolve("GET", "/api/v1/health"), Ok(Route::Health));
         assert_eq!(resolve("HEAD", "/api/v1/health/"), Ok(Route::Health));
         assert_eq!(resolve("GET", "/api/v1/openapi.json"), Ok(Route::OpenApi));
+        assert_eq!(
+            resolve("POST", "/api/v1/footprint/batch"),
+            Ok(Route::FootprintBatch)
+        );
+        assert_eq!(
+            resolve("PUT", "/api/v1/admin/factor-sets/2027.1"),
+            Ok(Route::AdminPutFactorSet("2027.1".into()))
+        );
     }
 
     #[test]
@@ -106,6 +153,8 @@ mod tests {
         let e = resolve("DELETE", "/api/v1/health").unwrap_err();
         assert_eq!(e.status, 405);
         assert_eq!(e.headers[0].1, "GET, HEAD, OPTIONS");
+        let e = resolve("GET", "/api/v1/footprint").unwrap_err();
+        assert_eq!(e.headers[0].1, "POST, OPTIONS");
     }
 
     #[test]

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
+pub mod reference;
+
 const GRID_JSON: &str = include_str!("../../factors/grid.json");
 const CATEGORIES_JSON: &str = include_str!("../../factors/categories.json");
 

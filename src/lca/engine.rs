@@ -102,12 +102,14 @@ impl<'a> Engine<'a> {
                     )]);
                 }
                 Resolution::NotFound if input.category.is_some() => return Ok(None),
-                Resolution::NotFound => return Err(vec![FieldError::new(
-                    "product.model",
-                    format!(
+                Resolution::NotFound => {
+                    return Err(vec![FieldError::new(
+                        "product.model",
+                        format!(
                         "`{brand} {model}` is not in the catalogue; give a category to estimate it"
                     ),
-                )]),
+                    )])
+                }
             }
         }
         if input.category.is_none() {

@@ -1,0 +1,145 @@
+//! `POST /footprint` and `POST /footprint/batch`.
+
+use serde::Serialize;
+use serde_json::Value;
+use worker::Response;
+
+use super::auth;
+use super::http::{self, RequestCtx};
+use super::problem::{ApiError, FieldError};
+use super::state;
+use crate::lca::input::parse_device;
+use crate::lca::{round2, Footprint};
+
+pub async fn single(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    auth::caller(rc)?;
+    let body: Value = rc.json_body().await?;
+    let engine = state::active(&rc.env).await.engine();
+    let input = parse_device(&body, "", engine.factors).map_err(ApiError::validation)?;
+    let footprint = engine.footprint(&input).map_err(ApiError::validation)?;
+    http::json(200, &footprint)
+}
+
+/// One batch result: a footprint, or the problem of that item alone.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Item {
+    Ok(Box<Footprint>),
+    Err { index: usize, error: Value },
+}
+
+#[derive(Serialize)]
+struct Summary {
+    count: usize,
+    succeeded: usize,
+    failed: usize,
+    total_kg_co2e: f64,
+}
+
+#[derive(Serialize)]
+struct BatchResponse {
+    results: Vec<Item>,
+    summary: Summary,
+}
+
+pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let caller = auth::caller(rc)?;
+    let body: Value = rc.json_body().await?;
+    let devices = match &body {
+        Value::Object(o) => {
+            if let Some(k) = o.keys().find(|k| k.as_str() != "devices") {
+                return Err(ApiError::validation(vec![FieldError::new(
+                    k.clone(),
+                    "unknown field; expected `devices`",
+                )]));
+            }
+            match o.get("devices") {
+                Some(Value::Array(d)) => d,
+                Some(_) => {
+                    return Err(ApiError::validation(vec![FieldError::new(
+                        "devices",
+                        "must be an array",
+                    )]))
+                }
+                None => {
+                    return Err(ApiError::validation(vec![FieldError::new(
+                        "devices",
+                        "required: an array of footprint requests",
+                    )]))
+                }
+            }
+        }
+        _ => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "body",
+                "must be a JSON object",
+            )]))
+        }
+    };
+    let limit = caller.plan.batch_limit();
+    if devices.is_empty() {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "devices",
+            "must hold at least one device",
+        )]));
+    }
+    if devices.len() > limit {
+        let mut e = ApiError::new(
+            413,
+            "batch_too_large",
+            "Batch too large",
+            format!(
+                "{} devices exceed the {} plan's batch limit of {limit}; split the batch.",
+                devices.len(),
+                caller.plan.name()
+            ),
+        )
+        .with_extension("limit", limit.into())
+        .with_extension("plan", caller.plan.name().into());
+        e.errors.push(FieldError::new(
+            "devices",
+            format!("at most {limit} devices"),
+        ));
+        return Err(e);
+    }
+
+    let engine = state::active(&rc.env).await.engine();
+    let mut results = Vec::with_capacity(devices.len());
+    let (mut failed, mut total) = (0, 0.0);
+    for (i, device) in devices.iter().enumerate() {
+        let prefix = format!("devices[{i}]");
+        let outcome = parse_device(device, &prefix, engine.factors).and_then(|input| {
+            engine.footprint(&input).map_err(|errs| {
+                errs.into_iter()
+                    .map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.message))
+                    .collect()
+            })
+        });
+        match outcome {
+            Ok(f) => {
+                total += f.total_kg_co2e;
+                results.push(Item::Ok(Box::new(f)));
+            }
+            Err(errors) => {
+                failed += 1;
+                results.push(Item::Err {
+                    index: i,
+                    error: ApiError::validation(errors).body(&rc.request_id),
+                });
+            }
+        }
+    }
+    let count = results.len();
+    http::json(
+        200,
+        &BatchResponse {
+            results,
+            summary: Summary {
+                count,
+                succeeded: count - failed,
+                failed,
+                total_kg_co2e: round2(total),
+            },
+        },
+    )
+}

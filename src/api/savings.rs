@@ -1,0 +1,40 @@
+//! `POST /savings`: avoided emissions of reuse, refurbishment or lifetime extension.
+
+use serde_json::Value;
+use worker::Response;
+
+use super::auth;
+use super::http::{self, RequestCtx};
+use super::problem::ApiError;
+use super::state;
+use crate::lca::savings::{parse_savings, savings};
+use crate::lca::{Assumption, Value as AValue};
+
+pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    auth::caller(rc)?;
+    let body: Value = rc.json_body().await?;
+    let engine = state::active(&rc.env).await.engine();
+    let input = parse_savings(&body, engine.factors).map_err(ApiError::validation)?;
+    let new_device = engine.footprint(&input.device).map_err(|errs| {
+        ApiError::validation(
+            errs.into_iter()
+                .map(|e| super::problem::FieldError::new(format!("device.{}", e.field), e.message))
+                .collect(),
+        )
+    })?;
+    // Refurbishment and erasure draw power where the device is handled: its use country.
+    let grid = grid_of(&new_device.assumptions)
+        .or_else(|| engine.factors.grid("WW").map(|g| g.kg_per_kwh()))
+        .unwrap_or(0.475);
+    http::json(200, &savings(&input, new_device, grid))
+}
+
+fn grid_of(assumptions: &[Assumption]) -> Option<f64> {
+    assumptions
+        .iter()
+        .find(|a| a.name == "grid_intensity")
+        .and_then(|a| match a.value {
+            AValue::Number(n) => Some(n),
+            AValue::Text(_) => None,
+        })
+}
