@@ -42,17 +42,47 @@ pub struct Query<'a> {
     pub lifetime_years: Option<f64>,
 }
 
-/// One training product, with its features pre-transformed.
+/// Numeric features, transformed and weighted so that distance is a plain L1 sum:
+/// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
+const FEATURES: usize = 5;
+const WEIGHTS: [f64; FEATURES] = [W_SCREEN, W_WEIGHT, W_YEAR, W_KWH, W_LIFETIME];
+
+/// One training product, with its features pre-transformed and its brand and region interned
+/// (the distance loop compares integers, not strings).
 #[derive(Debug, Clone)]
 struct Row {
-    brand: String,
-    region: Option<String>,
-    ln_screen: Option<f64>,
-    ln_weight: Option<f64>,
-    year: Option<f64>,
-    ln_kwh: Option<f64>,
-    ln_lifetime: Option<f64>,
+    brand: u32,
+    region: u32,
+    features: [f64; FEATURES],
     ln_embodied: f64,
+}
+
+/// Interned strings: 0 means "unknown" and matches nothing.
+#[derive(Debug, Clone, Default)]
+struct Interner(HashMap<String, u32>);
+
+impl Interner {
+    fn intern(&mut self, s: Option<&str>) -> u32 {
+        let Some(s) = s else { return 0 };
+        let next = self.0.len() as u32 + 1;
+        *self.0.entry(s.to_lowercase()).or_insert(next)
+    }
+
+    /// Look up without adding: an unseen value gets an id no row has.
+    fn find(&self, s: Option<&str>) -> u32 {
+        s.and_then(|s| self.0.get(&s.to_lowercase()).copied()).unwrap_or(u32::MAX)
+    }
+}
+
+fn features(screen: Option<f64>, weight: Option<f64>, year: Option<f64>, kwh: Option<f64>, life: Option<f64>) -> [f64; FEATURES] {
+    let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
+    [
+        f(ln(screen)) * W_SCREEN,
+        f(ln(weight)) * W_WEIGHT,
+        f(year.map(|y| y / 5.0)) * W_YEAR,
+        f(ln(kwh)) * W_KWH,
+        f(ln(life)) * W_LIFETIME,
+    ]
 }
 
 /// An embodied-footprint estimate with its neighbours' evidence.
@@ -69,6 +99,8 @@ pub struct Estimate {
 #[derive(Debug, Clone, Default)]
 pub struct Model {
     rows: HashMap<String, Vec<(Row, String)>>,
+    brands: Interner,
+    regions: Interner,
     conventions: HashMap<(String, String), f64>,
     region_conventions: HashMap<String, f64>,
     use_shares: HashMap<(String, String), f64>,
@@ -173,13 +205,15 @@ impl Model {
                 continue;
             }
             let row = Row {
-                brand: p.brand.to_lowercase(),
-                region: p.use_location.clone(),
-                ln_screen: ln(p.screen_size_in),
-                ln_weight: ln(p.weight_kg),
-                year: p.report_year.map(f64::from),
-                ln_kwh: ln(p.yearly_kwh),
-                ln_lifetime: ln(p.lifetime_years),
+                brand: m.brands.intern(Some(&p.brand)),
+                region: m.regions.intern(p.use_location.as_deref()),
+                features: features(
+                    p.screen_size_in,
+                    p.weight_kg,
+                    p.report_year.map(f64::from),
+                    p.yearly_kwh,
+                    p.lifetime_years,
+                ),
                 ln_embodied: embodied.ln(),
             };
             m.rows
@@ -194,8 +228,7 @@ impl Model {
             let mut residuals: Vec<f64> = (0..rows.len())
                 .filter_map(|i| {
                     let (row, _) = &rows[i];
-                    let q = row_query(row);
-                    m.nearest(rows, &q, Some(i))
+                    m.nearest(rows, row, Some(i))
                         .map(|(ln_e, _)| row.ln_embodied - ln_e)
                 })
                 .collect();
@@ -237,14 +270,12 @@ impl Model {
     /// Estimate the embodied footprint of a device; `None` when the category has no data.
     pub fn estimate(&self, q: &Query) -> Option<Estimate> {
         let rows = self.rows.get(q.category)?;
-        let fq = FeatureQuery {
-            brand: q.brand.map(str::to_lowercase),
-            region: q.region.map(str::to_string),
-            ln_screen: ln(q.screen_size_in),
-            ln_weight: ln(q.weight_kg),
-            year: q.release_year,
-            ln_kwh: ln(q.yearly_kwh),
-            ln_lifetime: ln(q.lifetime_years),
+        let fq = Row {
+            brand: self.brands.find(q.brand),
+            // No region given: 0, which no row with a region matches (as "unknown").
+            region: if q.region.is_some() { self.regions.find(q.region) } else { 0 },
+            features: features(q.screen_size_in, q.weight_kg, q.release_year, q.yearly_kwh, q.lifetime_years),
+            ln_embodied: 0.0,
         };
         let (ln_e, idx) = self.nearest(rows, &fq, None)?;
         Some(Estimate {
@@ -258,7 +289,7 @@ impl Model {
     fn nearest(
         &self,
         rows: &[(Row, String)],
-        q: &FeatureQuery,
+        q: &Row,
         skip: Option<usize>,
     ) -> Option<(f64, Vec<usize>)> {
         let mut best: [(f64, usize); K] = [(f64::INFINITY, usize::MAX); K];
@@ -288,48 +319,23 @@ impl Model {
     }
 }
 
-struct FeatureQuery {
-    brand: Option<String>,
-    region: Option<String>,
-    ln_screen: Option<f64>,
-    ln_weight: Option<f64>,
-    year: Option<f64>,
-    ln_kwh: Option<f64>,
-    ln_lifetime: Option<f64>,
-}
-
-fn row_query(r: &Row) -> FeatureQuery {
-    FeatureQuery {
-        brand: Some(r.brand.clone()),
-        region: r.region.clone(),
-        ln_screen: r.ln_screen,
-        ln_weight: r.ln_weight,
-        year: r.year,
-        ln_kwh: r.ln_kwh,
-        ln_lifetime: r.ln_lifetime,
-    }
-}
-
-/// Attribute distance; a value known on one side only costs half its weight.
-fn distance(q: &FeatureQuery, r: &Row) -> f64 {
-    fn term(w: f64, a: Option<f64>, b: Option<f64>) -> f64 {
-        match (a, b) {
-            (Some(a), Some(b)) => w * (a - b).abs(),
-            (None, None) => 0.0,
-            _ => w * 0.5,
-        }
-    }
+/// Attribute distance: brand and region mismatches, plus the L1 distance of the weighted
+/// features; a value known on one side only costs half its weight.
+fn distance(q: &Row, r: &Row) -> f64 {
     let mut d = 0.0;
-    if q.brand.as_deref() != Some(r.brand.as_str()) {
+    if q.brand != r.brand {
         d += W_BRAND;
     }
     if q.region != r.region {
         d += W_REGION;
     }
-    d += term(W_SCREEN, q.ln_screen, r.ln_screen);
-    d += term(W_WEIGHT, q.ln_weight, r.ln_weight);
-    d += term(W_YEAR, q.year.map(|y| y / 5.0), r.year.map(|y| y / 5.0));
-    d += term(W_KWH, q.ln_kwh, r.ln_kwh);
-    d += term(W_LIFETIME, q.ln_lifetime, r.ln_lifetime);
+    for i in 0..FEATURES {
+        let (a, b) = (q.features[i], r.features[i]);
+        d += match (a.is_nan(), b.is_nan()) {
+            (false, false) => (a - b).abs(),
+            (true, true) => 0.0,
+            _ => 0.5 * WEIGHTS[i],
+        };
+    }
     d
 }

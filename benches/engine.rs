@@ -1,0 +1,69 @@
+//! Engine throughput, natively, one core: `cargo bench --bench engine`.
+//! Plain `Instant` loops (no criterion: nothing to download, and the figures we publish are
+//! throughput, not nanosecond confidence intervals).
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use carbontrace::catalog::Catalogue;
+use carbontrace::factors::FactorSet;
+use carbontrace::lca::input::{parse_device, DeviceInput};
+use carbontrace::lca::Engine;
+use serde_json::json;
+
+fn bench(name: &str, inputs: &[DeviceInput], engine: Engine) {
+    // Warm up, then run for about a second.
+    for i in inputs.iter().take(1000) {
+        black_box(engine.footprint(i).ok());
+    }
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for i in inputs {
+            black_box(engine.footprint(black_box(i)).ok());
+        }
+        n += inputs.len() as u64;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!("{name:<48} {:>12.0} footprints/s  ({:.2} µs each)", n as f64 / secs, secs * 1e6 / n as f64);
+}
+
+fn main() {
+    let engine = Engine::builtin();
+    let factors = FactorSet::builtin();
+    let catalogue = Catalogue::builtin();
+    let parse = |v: serde_json::Value| parse_device(&v, "", factors).unwrap();
+
+    let by_id: Vec<DeviceInput> = catalogue.products.iter().map(|p| parse(json!({"product": {"id": p.id}}))).collect();
+    bench("catalogue product, published assumptions", &by_id, engine);
+
+    let recomputed: Vec<DeviceInput> = catalogue
+        .products
+        .iter()
+        .map(|p| parse(json!({"product": {"id": p.id}, "use": {"country": "FR", "lifetime_years": 6}})))
+        .collect();
+    bench("catalogue product, use phase recomputed", &recomputed, engine);
+
+    let model: Vec<DeviceInput> = catalogue
+        .products
+        .iter()
+        .filter(|p| p.category != "printer")
+        .map(|p| {
+            parse(json!({"category": p.category, "product": {"brand": p.brand},
+                "specs": {"screen_size_in": p.screen_size_in, "weight_kg": p.weight_kg},
+                "use": {"country": "DE", "yearly_kwh": p.yearly_kwh, "lifetime_years": p.lifetime_years}}))
+        })
+        .collect();
+    bench("model estimate (k-NN over the category)", &model, engine);
+
+    let start = Instant::now();
+    let mut n = 0;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        for p in catalogue.products.iter().take(200) {
+            let v = json!({"category": p.category, "use": {"country": "US", "lifetime_years": 4}});
+            black_box(parse_device(&v, "", factors).ok());
+            n += 1;
+        }
+    }
+    println!("{:<48} {:>12.0} parses/s", "request validation (parse_device)", n as f64 / start.elapsed().as_secs_f64());
+}

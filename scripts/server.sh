@@ -1,0 +1,37 @@
+# Sourced by test.sh and bench.sh: start the built worker under `wrangler dev` on a free port
+# with a fresh state directory, the D1 migrations applied and generated secrets, and stop it
+# when the calling script exits. Sets CT_BASE_URL, CT_ADMIN_TOKEN, CT_STATE_DIR.
+
+start_test_server() {
+  CT_STATE_DIR="$(mktemp -d /tmp/carbontrace-e2e.XXXXXX)"
+  local port
+  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  CT_ADMIN_TOKEN="adm_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  cat > "$CT_STATE_DIR/test.env" <<VARS
+ADMIN_TOKEN=$CT_ADMIN_TOKEN
+CERT_SIGNING_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+CERT_SIGNING_KEY_ID=test
+VARS
+  log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"
+  wrangler d1 migrations apply DB --local --persist-to "$CT_STATE_DIR/wrangler" >"$CT_STATE_DIR/migrations.log" 2>&1 \
+    || { cat "$CT_STATE_DIR/migrations.log"; return 1; }
+  log "starting wrangler dev on 127.0.0.1:$port"
+  setsid wrangler dev --local --persist-to "$CT_STATE_DIR/wrangler" --port "$port" --ip 127.0.0.1 \
+    --env-file "$CT_STATE_DIR/test.env" --show-interactive-dev-session=false \
+    >"$CT_STATE_DIR/wrangler.log" 2>&1 < /dev/null &
+  CT_WRANGLER_PID=$!
+  trap stop_test_server EXIT
+  CT_BASE_URL="http://127.0.0.1:$port"
+  for _ in $(seq 1 120); do
+    if curl -fsS "$CT_BASE_URL/api/v1/health" >/dev/null 2>&1; then break; fi
+    if ! kill -0 "$CT_WRANGLER_PID" 2>/dev/null; then cat "$CT_STATE_DIR/wrangler.log"; log "wrangler dev exited"; return 1; fi
+    sleep 0.5
+  done
+  curl -fsS "$CT_BASE_URL/api/v1/health" >/dev/null || { cat "$CT_STATE_DIR/wrangler.log"; return 1; }
+  export CT_BASE_URL CT_ADMIN_TOKEN CT_STATE_DIR
+}
+
+stop_test_server() {
+  kill -- "-$CT_WRANGLER_PID" 2>/dev/null || true
+  wait "$CT_WRANGLER_PID" 2>/dev/null || true
+}
