@@ -25,7 +25,11 @@ fn bench(name: &str, inputs: &[DeviceInput], engine: Engine) {
         n += inputs.len() as u64;
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("{name:<48} {:>12.0} footprints/s  ({:.2} µs each)", n as f64 / secs, secs * 1e6 / n as f64);
+    println!(
+        "{name:<48} {:>12.0} footprints/s  ({:.2} µs each)",
+        n as f64 / secs,
+        secs * 1e6 / n as f64
+    );
 }
 
 fn main() {
@@ -34,15 +38,25 @@ fn main() {
     let catalogue = Catalogue::builtin();
     let parse = |v: serde_json::Value| parse_device(&v, "", factors).unwrap();
 
-    let by_id: Vec<DeviceInput> = catalogue.products.iter().map(|p| parse(json!({"product": {"id": p.id}}))).collect();
+    let by_id: Vec<DeviceInput> = catalogue
+        .products
+        .iter()
+        .map(|p| parse(json!({"product": {"id": p.id}})))
+        .collect();
     bench("catalogue product, published assumptions", &by_id, engine);
 
     let recomputed: Vec<DeviceInput> = catalogue
         .products
         .iter()
-        .map(|p| parse(json!({"product": {"id": p.id}, "use": {"country": "FR", "lifetime_years": 6}})))
+        .map(|p| {
+            parse(json!({"product": {"id": p.id}, "use": {"country": "FR", "lifetime_years": 6}}))
+        })
         .collect();
-    bench("catalogue product, use phase recomputed", &recomputed, engine);
+    bench(
+        "catalogue product, use phase recomputed",
+        &recomputed,
+        engine,
+    );
 
     let model: Vec<DeviceInput> = catalogue
         .products
@@ -65,5 +79,9 @@ fn main() {
             n += 1;
         }
     }
-    println!("{:<48} {:>12.0} parses/s", "request validation (parse_device)", n as f64 / start.elapsed().as_secs_f64());
+    println!(
+        "{:<48} {:>12.0} parses/s",
+        "request validation (parse_device)",
+        n as f64 / start.elapsed().as_secs_f64()
+    );
 }

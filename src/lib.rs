@@ -12,8 +12,10 @@
 #![allow(clippy::result_large_err)]
 
 pub mod api;
+pub mod audit;
 pub mod catalog;
 pub mod factors;
+pub mod keys;
 pub mod lca;
 pub mod limits;
 pub mod secure;

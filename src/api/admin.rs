@@ -1,4 +1,5 @@
-//! Admin routes (admin token): factor-set management.
+//! Admin routes (admin token; the router's gate checks it): API keys, audit verification and
+//! factor-set management.
 //!
 //! `PUT /admin/factor-sets/{version}` stores a factor-set document in KV and activates it;
 //! `DELETE /admin/factor-sets/active` returns to the compiled-in set. Other isolates pick the
@@ -9,13 +10,17 @@ use worker::Response;
 
 use super::auth;
 use super::http::{self, RequestCtx};
-use super::problem::ApiError;
+use super::idempotency;
+use super::problem::{parse_json, ApiError, FieldError};
 use super::state;
-use crate::edge::bindings;
+use crate::audit::verify;
+use crate::edge::audit::{append_later, chain, now_iso, Record};
+use crate::edge::{bindings, random};
 use crate::factors::FactorSet;
+use crate::keys::{format_key, hash_key, Mode, VISIBLE_PREFIX_LEN};
+use crate::limits::Plan;
 
 pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
-    auth::require_admin(rc)?;
     let body: serde_json::Value = rc.json_body().await?;
     let text = body.to_string();
     let set = FactorSet::from_json(&text)
@@ -49,7 +54,6 @@ pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Respon
 }
 
 pub async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    auth::require_admin(rc)?;
     let kv = rc.env.kv(bindings::KV).map_err(http::edge_error)?;
     kv.delete(state::ACTIVE_KEY)
         .await
@@ -59,4 +63,193 @@ pub async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError>
         200,
         &json!({ "active_factor_set_version": FactorSet::builtin().version }),
     )
+}
+
+/// `POST /admin/keys` body.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewKey {
+    org: String,
+    plan: String,
+    #[serde(default = "live")]
+    mode: String,
+}
+
+fn live() -> String {
+    "live".into()
+}
+
+/// `POST /admin/keys`: create an organisation's key (and the organisation, by name, if new).
+/// The key is in this response only; D1 keeps its SHA-256. Honours Idempotency-Key: a replay
+/// returns the same ids with `key: null` (the key is never stored, so cannot be shown twice).
+pub async fn create_key(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let bytes = rc.body_bytes().await?;
+    let reservation = match idempotency::begin(rc, "admin", &bytes).await? {
+        Some(Err(replay)) => return Ok(replay),
+        Some(Ok(r)) => Some(r),
+        None => None,
+    };
+    let outcome = create_key_inner(rc, &bytes).await;
+    if let Some(r) = reservation {
+        let (status, stored) = match &outcome {
+            Ok(body) => {
+                let mut redacted = body.clone();
+                redacted["key"] = serde_json::Value::Null;
+                redacted["replayed_key_hidden"] = json!(true);
+                (201, redacted.to_string())
+            }
+            Err(e) => (e.status, e.body(&rc.request_id).to_string()),
+        };
+        idempotency::finish(rc, r, status, &stored).await?;
+    }
+    http::json(201, &outcome?)
+}
+
+async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
+    let req: NewKey = parse_json(bytes)?;
+    let mut errors = Vec::new();
+    let org = req.org.trim().to_string();
+    if org.is_empty() || org.chars().count() > 200 {
+        errors.push(FieldError::new("org", "must be 1 to 200 characters"));
+    }
+    let plan = Plan::parse(&req.plan);
+    if plan.is_none() {
+        errors.push(FieldError::new(
+            "plan",
+            "one of: free, pro, business, enterprise, internal",
+        ));
+    }
+    let mode = Mode::parse(&req.mode);
+    if mode.is_none() {
+        errors.push(FieldError::new("mode", "one of: live, test"));
+    }
+    let (Some(plan), Some(mode)) = (plan, mode) else {
+        return Err(ApiError::validation(errors));
+    };
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let random = random::secure_bytes(20)
+        .map_err(|_| ApiError::service_unavailable("no_randomness", "No secure randomness."))?;
+    let mut seed = [0u8; 20];
+    seed.copy_from_slice(&random);
+    let key = format_key(mode, &seed);
+    let key_id = format!("key_{}", random::hex_id(8));
+    let now = now_iso();
+    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+
+    #[derive(serde::Deserialize)]
+    struct Org {
+        id: String,
+    }
+    let new_org_id = format!("org_{}", random::hex_id(8));
+    // Create the organisation if new (by name), then read its id, then the key: one batch.
+    let stmts = vec![
+        db.prepare("INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING")
+            .bind(&[new_org_id.clone().into(), org.clone().into(), now.clone().into()])
+            .map_err(http::edge_error)?,
+        db.prepare(
+            "INSERT INTO api_keys (id, org_id, prefix, key_hash, plan, mode, created_at) \
+             SELECT ?1, id, ?2, ?3, ?4, ?5, ?6 FROM organisations WHERE name = ?7",
+        )
+        .bind(&[
+            key_id.clone().into(),
+            key[..VISIBLE_PREFIX_LEN].into(),
+            hash_key(&key).into(),
+            plan.name().into(),
+            mode.name().into(),
+            now.clone().into(),
+            org.clone().into(),
+        ])
+        .map_err(http::edge_error)?,
+    ];
+    db.batch(stmts).await.map_err(http::edge_error)?;
+    let org_row: Option<Org> = db
+        .prepare("SELECT id FROM organisations WHERE name = ?1")
+        .bind(&[org.clone().into()])
+        .map_err(http::edge_error)?
+        .first(None)
+        .await
+        .map_err(http::edge_error)?;
+    let org_id = org_row
+        .map(|o| o.id)
+        .ok_or_else(|| ApiError::internal("organisation not created"))?;
+
+    append_later(
+        &rc.ctx,
+        &rc.env,
+        Record {
+            org_id: org_id.clone(),
+            at: now.clone(),
+            actor: "admin".into(),
+            action: "key.created".into(),
+            target: Some(key_id.clone()),
+            details: json!({ "plan": plan.name(), "mode": mode.name(), "prefix": &key[..VISIBLE_PREFIX_LEN] }),
+        },
+    );
+    Ok(json!({
+        "id": key_id, "key": key, "prefix": &key[..VISIBLE_PREFIX_LEN], "plan": plan.name(), "mode": mode.name(),
+        "org_id": org_id, "org": org, "created_at": now,
+    }))
+}
+
+/// `DELETE /admin/keys/{id}`: revoke a key. Refused everywhere within `auth::KEY_CACHE_MS`.
+pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Row {
+        org_id: String,
+        revoked_at: Option<String>,
+    }
+    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let row: Option<Row> = db
+        .prepare("SELECT org_id, revoked_at FROM api_keys WHERE id = ?1")
+        .bind(&[key_id.into()])
+        .map_err(http::edge_error)?
+        .first(None)
+        .await
+        .map_err(http::edge_error)?;
+    let Some(row) = row else {
+        return Err(ApiError::not_found(format!("no API key `{key_id}`")));
+    };
+    if let Some(at) = row.revoked_at {
+        return http::json(
+            200,
+            &json!({ "id": key_id, "revoked_at": at, "already_revoked": true }),
+        );
+    }
+    let now = now_iso();
+    db.prepare("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
+        .bind(&[now.clone().into(), key_id.into()])
+        .map_err(http::edge_error)?
+        .run()
+        .await
+        .map_err(http::edge_error)?;
+    auth::forget_key(key_id);
+    append_later(
+        &rc.ctx,
+        &rc.env,
+        Record {
+            org_id: row.org_id,
+            at: now.clone(),
+            actor: "admin".into(),
+            action: "key.revoked".into(),
+            target: Some(key_id.to_string()),
+            details: json!({}),
+        },
+    );
+    http::json(
+        200,
+        &json!({ "id": key_id, "revoked_at": now, "effective_within_s": auth::KEY_CACHE_MS / 1000.0 }),
+    )
+}
+
+/// `GET /admin/orgs/{org_id}/audit/verify`: re-walk the organisation's chain.
+pub async fn verify_audit(rc: &mut RequestCtx, org_id: &str) -> Result<Response, ApiError> {
+    let entries = chain(&rc.env, org_id).await.map_err(http::edge_error)?;
+    let body = match verify(&entries) {
+        Ok(n) => json!({ "org_id": org_id, "entries": n, "valid": true,
+                         "head": entries.last().map(|e| e.hash.clone()) }),
+        Err(b) => json!({ "org_id": org_id, "entries": entries.len(), "valid": false, "break": b }),
+    };
+    http::json(200, &body)
 }

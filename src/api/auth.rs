@@ -1,18 +1,110 @@
-//! The one auth gate. Today: anonymous callers are the free tier; the admin token (a secret)
-//! is the `internal` plan; any other bearer token is refused (401), never silently downgraded.
-//! API keys and their plans arrive with the keys issue and plug in here.
+//! The one auth gate, run by the router before any handler:
+//! - no `Authorization`: the free tier, counted per client IP;
+//! - `Bearer <admin token>`: the operator (plan `internal`: unlimited, still counted);
+//! - `Bearer ct_live_…` / `ct_test_…`: the key's organisation, plan and mode;
+//! - anything else, an unknown or a revoked key: 401 — never a silent fall-back to free.
+//!
+//! Key lookups are cached in the isolate for [`KEY_CACHE_MS`]: a revoked key is refused
+//! everywhere within that bound.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use serde::Deserialize;
 
 use super::http::RequestCtx;
+use super::limiter;
 use super::problem::ApiError;
+use super::routes::Access;
 use crate::edge::bindings;
-use crate::limits::Plan;
+use crate::keys::{hash_key, parse_key, Mode};
+use crate::limits::{Plan, Quota};
 use crate::secure::constant_time_eq;
 
+/// How long an isolate trusts a key lookup (hit or miss). Also the revocation bound.
+pub const KEY_CACHE_MS: f64 = 5_000.0;
+
 /// Who is calling.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Caller {
     pub plan: Plan,
+    pub mode: Mode,
+    pub key_id: Option<String>,
+    pub org_id: Option<String>,
+    /// Rate-limit subject: the key id, `ip:<address>`, or `admin`.
+    pub subject: String,
     pub admin: bool,
+    /// Whether this call is metered; `quota` holds the figures for the headers.
+    pub metered: bool,
+    pub quota: Option<Quota>,
+}
+
+impl Caller {
+    pub fn anonymous(ip: &str) -> Caller {
+        Caller {
+            plan: Plan::Free,
+            mode: Mode::Live,
+            key_id: None,
+            org_id: None,
+            subject: format!("ip:{ip}"),
+            admin: false,
+            metered: false,
+            quota: None,
+        }
+    }
+
+    pub fn sandbox(&self) -> bool {
+        self.mode == Mode::Test
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct KeyRow {
+    id: String,
+    org_id: String,
+    plan: String,
+    mode: String,
+    revoked_at: Option<String>,
+}
+
+thread_local! {
+    static KEY_CACHE: RefCell<HashMap<String, (Option<KeyRow>, f64)>> = RefCell::new(HashMap::new());
+}
+
+/// Forget a cached key in this isolate (after revoking it here).
+pub fn forget_key(key_id: &str) {
+    KEY_CACHE.with(|c| {
+        c.borrow_mut()
+            .retain(|_, (row, _)| row.as_ref().is_none_or(|r| r.id != key_id))
+    });
+}
+
+async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<KeyRow>, ApiError> {
+    let now = js_sys::Date::now();
+    if let Some(hit) = KEY_CACHE.with(|c| {
+        c.borrow()
+            .get(hash)
+            .filter(|(_, at)| now - at < KEY_CACHE_MS)
+            .map(|(row, _)| row.clone())
+    }) {
+        return Ok(hit);
+    }
+    let db = rc.env.d1(bindings::DB).map_err(super::http::edge_error)?;
+    let row: Option<KeyRow> = db
+        .prepare("SELECT id, org_id, plan, mode, revoked_at FROM api_keys WHERE key_hash = ?1")
+        .bind(&[hash.into()])
+        .map_err(super::http::edge_error)?
+        .first(None)
+        .await
+        .map_err(super::http::edge_error)?;
+    KEY_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.len() > 10_000 {
+            c.clear();
+        }
+        c.insert(hash.to_string(), (row.clone(), now));
+    });
+    Ok(row)
 }
 
 /// Whether the request carries the admin token.
@@ -24,34 +116,85 @@ pub fn is_admin(rc: &RequestCtx) -> bool {
     !secret.is_empty() && constant_time_eq(token.as_bytes(), secret.as_bytes())
 }
 
-/// Identify the caller of a metered route.
-pub fn caller(rc: &RequestCtx) -> Result<Caller, ApiError> {
-    if rc.header("Authorization").is_none() {
-        return Ok(Caller {
-            plan: Plan::Free,
-            admin: false,
-        });
+fn client_ip(rc: &RequestCtx) -> String {
+    rc.header("CF-Connecting-IP")
+        .or_else(|| rc.header("X-Real-IP"))
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// Identify the caller of a route with this access, and meter the call where it is metered.
+pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiError> {
+    if access == Access::Public {
+        return Ok(Caller::anonymous("-"));
     }
+    let mut caller = identify(rc).await?;
+    match access {
+        Access::Admin if !caller.admin => {
+            return Err(ApiError::unauthorized(
+                "admin_token_required",
+                "This route needs the admin token as a Bearer token.",
+            ))
+        }
+        Access::Metered => {
+            caller.metered = true;
+            caller.quota = Some(limiter::take(rc, &caller).await?);
+        }
+        _ => {}
+    }
+    Ok(caller)
+}
+
+async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
+    let Some(header) = rc.header("Authorization") else {
+        return Ok(Caller::anonymous(&client_ip(rc)));
+    };
     if is_admin(rc) {
         return Ok(Caller {
             plan: Plan::Internal,
+            mode: Mode::Live,
+            key_id: None,
+            org_id: None,
+            subject: "admin".into(),
             admin: true,
+            metered: false,
+            quota: None,
         });
     }
-    Err(ApiError::unauthorized(
-        "invalid_api_key",
-        "The Authorization header does not carry a valid API key (`Bearer ct_live_…` or `Bearer ct_test_…`).",
-    ))
-}
-
-/// Require the admin token.
-pub fn require_admin(rc: &RequestCtx) -> Result<(), ApiError> {
-    if is_admin(rc) {
-        Ok(())
-    } else {
-        Err(ApiError::unauthorized(
-            "admin_token_required",
-            "This route needs the admin token as a Bearer token.",
-        ))
+    let Some(token) = rc.bearer() else {
+        return Err(ApiError::unauthorized(
+            "malformed_authorization",
+            format!(
+                "Send `Authorization: Bearer <API key>`, not `{}`.",
+                header.split(' ').next().unwrap_or("")
+            ),
+        ));
+    };
+    if parse_key(&token).is_none() {
+        return Err(ApiError::unauthorized(
+            "malformed_api_key",
+            "This is not a CarbonTrace API key (`ct_live_…` or `ct_test_…` followed by 40 hex characters).",
+        ));
     }
+    let Some(row) = lookup(rc, &hash_key(&token)).await? else {
+        return Err(ApiError::unauthorized(
+            "invalid_api_key",
+            "Unknown API key.",
+        ));
+    };
+    if row.revoked_at.is_some() {
+        return Err(ApiError::unauthorized(
+            "revoked_api_key",
+            "This API key has been revoked.",
+        ));
+    }
+    Ok(Caller {
+        plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
+        mode: Mode::parse(&row.mode).unwrap_or(Mode::Live),
+        key_id: Some(row.id.clone()),
+        org_id: Some(row.org_id),
+        subject: row.id,
+        admin: false,
+        metered: false,
+        quota: None,
+    })
 }

@@ -7,6 +7,7 @@ use super::auth::is_admin;
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
 use super::state;
+use crate::edge::rate_limiter::LimiterCall;
 use crate::edge::{bindings, queue::Job, random};
 use crate::version::{METHODOLOGY_VERSION, SERVICE_NAME, SERVICE_VERSION};
 
@@ -86,15 +87,10 @@ async fn check_d1(rc: &RequestCtx) -> worker::Result<Value> {
 }
 
 async fn check_do(rc: &RequestCtx) -> worker::Result<Value> {
-    let stub = rc
-        .env
-        .durable_object(bindings::RATE_LIMITER)?
-        .get_by_name("health-probe")?;
-    let mut resp = stub.fetch_with_str("https://rate-limiter/ping").await?;
-    if resp.status_code() != 200 {
-        return Err(failed("Durable Object ping failed"));
-    }
-    let v: Value = resp.json().await?;
+    let v: Result<Value, _> = super::limiter::call(rc, "health-probe", &LimiterCall::Ping)
+        .await
+        .map_err(|e| failed(&e.detail))?;
+    let v = v.map_err(|_| failed("Durable Object ping refused"))?;
     Ok(json!({ "pings": v["pings"] }))
 }
 

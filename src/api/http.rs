@@ -17,13 +17,14 @@ const ALLOWED_HEADERS: &str =
 const ALLOWED_METHODS: &str = "GET, HEAD, POST, DELETE, OPTIONS";
 
 /// Everything a handler needs about the request it serves.
-#[allow(dead_code)] // `ctx` (waitUntil) is for the audit log of the keys issue
 pub struct RequestCtx {
     pub req: Request,
     pub env: Env,
     pub ctx: Context,
     pub request_id: String,
     pub url: worker::Url,
+    /// Set by the auth gate before the handler runs.
+    pub caller: super::auth::Caller,
 }
 
 impl RequestCtx {
@@ -50,6 +51,12 @@ impl RequestCtx {
 
     /// Read and parse a JSON body: checks the media type and the size limit first.
     pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ApiError> {
+        let bytes = self.body_bytes().await?;
+        parse_json(&bytes)
+    }
+
+    /// The raw body of a JSON request, after the media-type and size checks.
+    pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
         if let Some(ct) = self.header("Content-Type") {
             let media = ct
                 .split(';')
@@ -77,7 +84,7 @@ impl RequestCtx {
         if bytes.len() > MAX_BODY_BYTES {
             return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
         }
-        parse_json(&bytes)
+        Ok(bytes)
     }
 }
 

@@ -21,8 +21,16 @@ mod footprint;
 #[cfg(target_arch = "wasm32")]
 mod health;
 #[cfg(target_arch = "wasm32")]
+mod idempotency;
+#[cfg(target_arch = "wasm32")]
+mod limiter;
+#[cfg(target_arch = "wasm32")]
 mod reference;
+#[cfg(target_arch = "wasm32")]
+mod sandbox;
 #[cfg(target_arch = "wasm32")]
 mod savings;
 #[cfg(target_arch = "wasm32")]
 mod state;
+#[cfg(target_arch = "wasm32")]
+mod usage;

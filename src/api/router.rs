@@ -1,14 +1,16 @@
-//! The worker's fetch entry: request id, CORS preflight, routing, dispatch, and the headers
-//! every response carries. Handlers return `Result<Response, ApiError>`; this is the only
-//! place an `ApiError` becomes a response.
+//! The worker's fetch entry: request id, CORS preflight, routing, the auth gate (which also
+//! meters), dispatch, and the headers every response carries. Handlers return
+//! `Result<Response, ApiError>`; this is the only place an `ApiError` becomes a response.
 
 use worker::{event, Context, Env, Method, Request, Response};
 
+use super::auth::{self, Caller};
 use super::http::{self, RequestCtx};
+use super::limiter::rate_headers;
 use super::problem::ApiError;
 use super::reference::Doc;
-use super::routes::{resolve, Route};
-use super::{admin, docs, footprint, health, reference, savings, state};
+use super::routes::{resolve, Access, Route};
+use super::{admin, docs, footprint, health, reference, savings, state, usage};
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
@@ -22,16 +24,46 @@ pub fn start() {
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let request_id = http::request_id(&req);
     let is_head = req.method() == Method::Head;
-    let mut resp = match serve(req, env, ctx, &request_id).await {
+    let (outcome, caller, access) = serve(req, env, ctx, &request_id).await;
+    let sandbox = caller.as_ref().is_some_and(Caller::sandbox);
+    let mut resp = match outcome {
         Ok(resp) => resp,
-        Err(err) => {
+        Err(mut err) => {
             if err.status >= 500 {
                 worker::console_error!("{request_id}: {err}");
+            }
+            if sandbox {
+                err.extensions.insert("_sandbox".into(), true.into());
             }
             http::problem(&err, &request_id)?
         }
     };
-    http::finish(&mut resp, &request_id, "live");
+    http::finish(
+        &mut resp,
+        &request_id,
+        if sandbox { "sandbox" } else { "live" },
+    );
+    // Rate-limit headers on every response (a 429 carries its own).
+    if resp
+        .headers()
+        .get("X-RateLimit-Limit")
+        .ok()
+        .flatten()
+        .is_none()
+    {
+        let headers = match (&caller, access) {
+            (Some(c), _) if c.metered => rate_headers(c.plan, c.quota.as_ref()),
+            (Some(c), Some(a)) if a != Access::Public => rate_headers(c.plan, None),
+            _ => vec![
+                ("X-RateLimit-Limit", "unmetered".into()),
+                ("X-RateLimit-Remaining", "unmetered".into()),
+                ("X-RateLimit-Plan", "public".into()),
+            ],
+        };
+        for (k, v) in headers {
+            http::set(resp.headers_mut(), k, &v);
+        }
+    }
     if is_head {
         // Same status and headers as GET, no body.
         let headers = resp.headers().clone();
@@ -41,35 +73,53 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
     Ok(resp)
 }
 
-async fn serve(
-    req: Request,
-    env: Env,
-    ctx: Context,
-    request_id: &str,
-) -> Result<Response, ApiError> {
+type Outcome = (Result<Response, ApiError>, Option<Caller>, Option<Access>);
+
+async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcome {
     if req.method() == Method::Options {
-        return http::preflight().map_err(http::edge_error);
+        return (http::preflight().map_err(http::edge_error), None, None);
     }
-    let url = req.url().map_err(http::edge_error)?;
-    let route = resolve(req.method().as_ref(), url.path())?;
+    let url = match req.url() {
+        Ok(u) => u,
+        Err(e) => return (Err(http::edge_error(e)), None, None),
+    };
+    let route = match resolve(req.method().as_ref(), url.path()) {
+        Ok(r) => r,
+        Err(e) => return (Err(e), None, None),
+    };
+    let access = route.access();
     let mut rc = RequestCtx {
         req,
         env,
         ctx,
         request_id: request_id.to_string(),
         url,
+        caller: Caller::anonymous("-"),
     };
+    match auth::gate(&mut rc, access).await {
+        Ok(caller) => rc.caller = caller,
+        Err(e) => return (Err(e), None, Some(access)),
+    }
+    let outcome = dispatch(route, &mut rc).await;
+    (outcome, Some(rc.caller), Some(access))
+}
+
+async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiError> {
     match route {
-        Route::Health => health::get(&mut rc).await,
+        Route::Health => health::get(rc).await,
         Route::OpenApi => docs::openapi(),
-        Route::Footprint => footprint::single(&mut rc).await,
-        Route::FootprintBatch => footprint::batch(&mut rc).await,
-        Route::Savings => savings::create(&mut rc).await,
-        Route::ReferenceCountries => reference::get(&mut rc, Doc::Countries).await,
-        Route::ReferenceGridFactors => reference::get(&mut rc, Doc::GridFactors).await,
-        Route::ReferenceCategories => reference::get(&mut rc, Doc::Categories).await,
-        Route::AdminPutFactorSet(v) => admin::put_factor_set(&mut rc, &v).await,
-        Route::AdminDeleteFactorSet(v) if v == "active" => admin::reset_factor_set(&mut rc).await,
+        Route::Footprint => footprint::single(rc).await,
+        Route::FootprintBatch => footprint::batch(rc).await,
+        Route::Savings => savings::create(rc).await,
+        Route::ReferenceCountries => reference::get(rc, Doc::Countries).await,
+        Route::ReferenceGridFactors => reference::get(rc, Doc::GridFactors).await,
+        Route::ReferenceCategories => reference::get(rc, Doc::Categories).await,
+        Route::Usage => usage::get(rc).await,
+        Route::AdminCreateKey => admin::create_key(rc).await,
+        Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
+        Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,
+        Route::AdminPutFactorSet(v) => admin::put_factor_set(rc, &v).await,
+        Route::AdminDeleteFactorSet(v) if v == "active" => admin::reset_factor_set(rc).await,
         Route::AdminDeleteFactorSet(v) => Err(ApiError::not_found(format!(
             "only `active` can be deleted (returns to the built-in set), not `{v}`"
         ))),

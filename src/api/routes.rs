@@ -15,8 +15,43 @@ pub enum Route {
     ReferenceCountries,
     ReferenceGridFactors,
     ReferenceCategories,
+    Usage,
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
+    AdminCreateKey,
+    AdminRevokeKey(String),
+    AdminVerifyAudit(String),
+}
+
+/// Who may call a route, and whether it counts against a plan's limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; not metered; no key looked up (health, OpenAPI, Reference).
+    Public,
+    /// Anyone; a key, if sent, must be valid; not metered (usage).
+    Identified,
+    /// Anyone (anonymous = free tier by IP); metered.
+    Metered,
+    /// The admin token.
+    Admin,
+}
+
+impl Route {
+    pub fn access(&self) -> Access {
+        match self {
+            Route::Health | Route::OpenApi => Access::Public,
+            Route::ReferenceCountries
+            | Route::ReferenceGridFactors
+            | Route::ReferenceCategories => Access::Public,
+            Route::Usage => Access::Identified,
+            Route::Footprint | Route::FootprintBatch | Route::Savings => Access::Metered,
+            Route::AdminPutFactorSet(_)
+            | Route::AdminDeleteFactorSet(_)
+            | Route::AdminCreateKey
+            | Route::AdminRevokeKey(_)
+            | Route::AdminVerifyAudit(_) => Access::Admin,
+        }
+    }
 }
 
 /// Builds the route from the path parameters (the segments matched by `{name}`).
@@ -60,6 +95,22 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["reference", "categories"],
         methods: &[("GET", |_| Route::ReferenceCategories)],
+    },
+    Entry {
+        pattern: &["usage"],
+        methods: &[("GET", |_| Route::Usage)],
+    },
+    Entry {
+        pattern: &["admin", "keys"],
+        methods: &[("POST", |_| Route::AdminCreateKey)],
+    },
+    Entry {
+        pattern: &["admin", "keys", "{id}"],
+        methods: &[("DELETE", |p| Route::AdminRevokeKey(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["admin", "orgs", "{org_id}", "audit", "verify"],
+        methods: &[("GET", |p| Route::AdminVerifyAudit(p[0].to_string()))],
     },
     Entry {
         pattern: &["admin", "factor-sets", "{version}"],

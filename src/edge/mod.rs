@@ -1,6 +1,7 @@
 //! The Cloudflare edge: binding names, the rate-limit Durable Object, the queue consumer,
 //! and randomness from the runtime. Nothing here holds domain logic.
 
+pub mod audit;
 pub mod bindings;
 pub mod queue;
 pub mod random;

@@ -11,6 +11,8 @@ use super::bindings;
 pub enum Job {
     /// Sent by the deep health check; the consumer records that it arrived.
     Probe { id: String },
+    /// An audit entry D1 refused after the response; retried here until it lands.
+    Audit(super::audit::Record),
 }
 
 #[event(queue)]
@@ -54,5 +56,6 @@ async fn run(job: &Job, env: &Env) -> worker::Result<()> {
                 .await?;
             Ok(())
         }
+        Job::Audit(record) => super::audit::append_now(env, record).await.map(|_| ()),
     }
 }

@@ -1,30 +1,156 @@
 //! The rate-limit Durable Object: one instance per API key (per client IP when anonymous).
 //! A Durable Object is single-threaded and globally unique, which is what makes its counts
-//! exact under concurrency.
+//! exact under concurrency. The arithmetic is `limits::Counter` (pure, tested natively); this
+//! file only keeps it in memory, persists it, and records daily usage in D1 off the hot path.
 
+use std::cell::Cell;
+use std::panic::AssertUnwindSafe;
+
+use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+
+use super::bindings;
+use crate::limits::{day_string, Counter, Plan, Unused};
+
+/// A call from the worker to its subject's limiter.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum LimiterCall {
+    /// Lease up to `want` requests, handing back tokens an earlier lease did not spend.
+    Acquire {
+        plan: Plan,
+        want: u64,
+        unused: Option<Unused>,
+        subject: String,
+        org_id: Option<String>,
+    },
+    /// Count `units` more against the day (a batch's devices beyond the first).
+    Charge {
+        plan: Plan,
+        units: u64,
+        subject: String,
+        org_id: Option<String>,
+    },
+    /// Current figures, counting nothing.
+    Quota { plan: Plan },
+    /// Liveness probe of the deep health check.
+    Ping,
+}
 
 #[durable_object]
 pub struct RateLimiter {
     state: State,
+    env: Env,
+    counter: AssertUnwindSafe<Cell<Option<Counter>>>,
+}
+
+impl RateLimiter {
+    async fn load(&self) -> Result<Counter> {
+        if let Some(c) = self.counter.get() {
+            return Ok(c);
+        }
+        let c: Counter = self
+            .state
+            .storage()
+            .get("counter")
+            .await?
+            .unwrap_or_default();
+        // Another call may have loaded it while we awaited: keep the in-memory one.
+        Ok(self.counter.get().unwrap_or_else(|| {
+            self.counter.set(Some(c));
+            c
+        }))
+    }
+
+    /// Persist the counter and mirror the day's count into D1 (after the answer is sent).
+    fn save(&self, c: Counter, subject: String, org_id: Option<String>) {
+        self.counter.set(Some(c));
+        let storage = self.state.storage();
+        let db = self.env.d1(bindings::DB);
+        self.state.wait_until(async move {
+            if let Err(e) = storage.put("counter", c).await {
+                worker::console_error!("rate limiter: could not persist counter: {e}");
+            }
+            let Ok(db) = db else { return };
+            let stmt = db
+                .prepare(
+                    "INSERT INTO usage_daily (subject, org_id, day, requests) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT(subject, day) DO UPDATE SET requests = excluded.requests",
+                )
+                .bind(&[
+                    subject.into(),
+                    org_id.map(Into::into).unwrap_or(wasm_bindgen::JsValue::NULL),
+                    day_string(c.day).into(),
+                    (c.day_used as f64).into(),
+                ]);
+            match stmt {
+                Ok(s) => {
+                    if let Err(e) = s.run().await {
+                        worker::console_error!("rate limiter: usage write failed: {e}");
+                    }
+                }
+                Err(e) => worker::console_error!("rate limiter: usage bind failed: {e}"),
+            }
+        });
+    }
 }
 
 impl DurableObject for RateLimiter {
-    fn new(state: State, _env: Env) -> Self {
-        Self { state }
+    fn new(state: State, env: Env) -> Self {
+        Self {
+            state,
+            env,
+            counter: AssertUnwindSafe(Cell::new(None)),
+        }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        match req.path().as_str() {
-            // Liveness probe used by the deep health check: proves the binding, the class and
-            // its storage work, and counts the pings so a test can see state persist.
-            "/ping" => {
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let call: LimiterCall = req.json().await?;
+        let now = js_sys::Date::now() as i64;
+        match call {
+            LimiterCall::Ping => {
                 let storage = self.state.storage();
                 let pings: u64 = storage.get("pings").await?.unwrap_or(0) + 1;
                 storage.put("pings", pings).await?;
                 Response::from_json(&serde_json::json!({ "ok": true, "pings": pings }))
             }
-            _ => Response::error("unknown rate limiter operation", 404),
+            LimiterCall::Quota { plan } => {
+                Response::from_json(&self.load().await?.quota(plan, now))
+            }
+            LimiterCall::Acquire {
+                plan,
+                want,
+                unused,
+                subject,
+                org_id,
+            } => {
+                let mut c = self.load().await?;
+                if let Some(u) = unused {
+                    c.give_back(u, now);
+                }
+                let outcome = c.acquire(plan, want, now);
+                self.save(c, subject, org_id);
+                match outcome {
+                    Ok(grant) => Response::from_json(&grant),
+                    Err(refusal) => Ok(Response::from_json(&refusal)?.with_status(429)),
+                }
+            }
+            LimiterCall::Charge {
+                plan,
+                units,
+                subject,
+                org_id,
+            } => {
+                let mut c = self.load().await?;
+                let outcome = c.charge_day(plan, units, now);
+                match outcome {
+                    Ok(q) => {
+                        self.save(c, subject, org_id);
+                        Response::from_json(&q)
+                    }
+                    Err(refusal) => Ok(Response::from_json(&refusal)?.with_status(429)),
+                }
+            }
         }
     }
 }

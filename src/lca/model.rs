@@ -70,11 +70,18 @@ impl Interner {
 
     /// Look up without adding: an unseen value gets an id no row has.
     fn find(&self, s: Option<&str>) -> u32 {
-        s.and_then(|s| self.0.get(&s.to_lowercase()).copied()).unwrap_or(u32::MAX)
+        s.and_then(|s| self.0.get(&s.to_lowercase()).copied())
+            .unwrap_or(u32::MAX)
     }
 }
 
-fn features(screen: Option<f64>, weight: Option<f64>, year: Option<f64>, kwh: Option<f64>, life: Option<f64>) -> [f64; FEATURES] {
+fn features(
+    screen: Option<f64>,
+    weight: Option<f64>,
+    year: Option<f64>,
+    kwh: Option<f64>,
+    life: Option<f64>,
+) -> [f64; FEATURES] {
     let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
     [
         f(ln(screen)) * W_SCREEN,
@@ -273,8 +280,18 @@ impl Model {
         let fq = Row {
             brand: self.brands.find(q.brand),
             // No region given: 0, which no row with a region matches (as "unknown").
-            region: if q.region.is_some() { self.regions.find(q.region) } else { 0 },
-            features: features(q.screen_size_in, q.weight_kg, q.release_year, q.yearly_kwh, q.lifetime_years),
+            region: if q.region.is_some() {
+                self.regions.find(q.region)
+            } else {
+                0
+            },
+            features: features(
+                q.screen_size_in,
+                q.weight_kg,
+                q.release_year,
+                q.yearly_kwh,
+                q.lifetime_years,
+            ),
             ln_embodied: 0.0,
         };
         let (ln_e, idx) = self.nearest(rows, &fq, None)?;
@@ -329,12 +346,11 @@ fn distance(q: &Row, r: &Row) -> f64 {
     if q.region != r.region {
         d += W_REGION;
     }
-    for i in 0..FEATURES {
-        let (a, b) = (q.features[i], r.features[i]);
+    for ((a, b), w) in q.features.iter().zip(&r.features).zip(WEIGHTS) {
         d += match (a.is_nan(), b.is_nan()) {
             (false, false) => (a - b).abs(),
             (true, true) => 0.0,
-            _ => 0.5 * WEIGHTS[i],
+            _ => 0.5 * w,
         };
     }
     d

@@ -1,8 +1,11 @@
 // POST /footprint, /footprint/batch and /savings against the real worker.
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, assertProblem, ADMIN_TOKEN } from './harness.mjs';
+import { api, assertProblem, createKey, useKey, ADMIN_TOKEN } from './harness.mjs';
+
+// Metered calls go through an internal-plan key: the anonymous free tier (5/min) is tested in keys.test.mjs.
+before(async () => useKey((await createKey('internal')).key));
 
 const catalogue = JSON.parse(readFileSync(new URL('../../factors/catalogue.json', import.meta.url))).products;
 const gridDoc = JSON.parse(readFileSync(new URL('../../factors/grid.json', import.meta.url)));
@@ -83,7 +86,7 @@ test('bad input is a 4xx problem naming every bad field', async () => {
   assert.equal(p.errors[0].field, 'product.id');
   p = assertProblem(await api('POST', '/footprint', { body: [1, 2] }), 422);
   assert.equal(p.errors[0].field, 'body');
-  assertProblem(await api('POST', '/footprint', { body: { category: 'laptop' }, token: 'ct_live_notakey' }), 401, 'invalid_api_key');
+  assertProblem(await api('POST', '/footprint', { body: { category: 'laptop' }, token: 'ct_live_notakey' }), 401, 'malformed_api_key');
 });
 
 test('a batch answers in order, with one problem per bad item', async () => {
@@ -103,7 +106,8 @@ test('a batch answers in order, with one problem per bad item', async () => {
 
 test('batch size is limited by plan', async () => {
   const eleven = Array.from({ length: 11 }, () => ({ category: 'monitor' }));
-  const p = assertProblem(await api('POST', '/footprint/batch', { body: { devices: eleven } }), 413, 'batch_too_large');
+  const free = (await createKey('free')).key;
+  const p = assertProblem(await api('POST', '/footprint/batch', { body: { devices: eleven }, token: free }), 413, 'batch_too_large');
   assert.equal(p.limit, 10);
   assert.equal(p.errors[0].field, 'devices');
   assertProblem(await api('POST', '/footprint/batch', { body: { devices: [] } }), 422);

@@ -8,10 +8,15 @@ if (!BASE) {
   throw new Error('CT_BASE_URL is not set: run the suite through `bash scripts/test.sh`.');
 }
 
+let defaultToken;
+/** Send this key when a call names no `token` (`token: null` calls anonymously). */
+export function useKey(key) { defaultToken = key; }
+
 /** Call the API. `path` is relative to /api/v1. Returns { status, headers, body, text }. */
 export async function api(method, path, { body, headers = {}, token, raw } = {}) {
   const h = { ...headers };
-  if (token) h.Authorization = `Bearer ${token}`;
+  const t = token === undefined ? defaultToken : token;
+  if (t) h.Authorization = `Bearer ${t}`;
   let payload;
   if (raw !== undefined) payload = raw;
   else if (body !== undefined) {
@@ -46,4 +51,19 @@ export async function eventually(fn, { ms = 15000, every = 250, what = 'conditio
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, every));
   }
+}
+
+/** Create an API key through the admin route: { id, key, org_id, plan, mode, … }. */
+export async function createKey(plan = 'internal', { org = `e2e-${plan}-${Math.random().toString(36).slice(2, 8)}`, mode = 'live' } = {}) {
+  const r = await api('POST', '/admin/keys', { body: { org, plan, mode }, token: ADMIN_TOKEN });
+  assert.equal(r.status, 201, r.text);
+  return r.body;
+}
+
+/** Run SQL against the server's local D1 (same state directory) through wrangler. */
+export async function d1(sql) {
+  const { execFileSync } = await import('node:child_process');
+  const out = execFileSync('wrangler', ['d1', 'execute', 'DB', '--local', '--persist-to', `${process.env.CT_STATE_DIR}/wrangler`,
+    '--json', '--command', sql], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] });
+  return JSON.parse(out)[0].results;
 }

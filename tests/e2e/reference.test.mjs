@@ -1,8 +1,11 @@
 // Reference endpoints (public, cacheable) and run-time factor-set replacement through KV.
-import { test } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, assertProblem, ADMIN_TOKEN } from './harness.mjs';
+import { api, assertProblem, createKey, useKey, ADMIN_TOKEN } from './harness.mjs';
+
+// Metered calls go through an internal-plan key: the anonymous free tier (5/min) is tested in keys.test.mjs.
+before(async () => useKey((await createKey('internal')).key));
 
 const gridDoc = JSON.parse(readFileSync(new URL('../../factors/grid.json', import.meta.url)));
 const categoriesDoc = JSON.parse(readFileSync(new URL('../../factors/categories.json', import.meta.url)));

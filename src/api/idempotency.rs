@@ -1,0 +1,150 @@
+//! `Idempotency-Key` for POSTs that create things. The first request reserves the key (a row
+//! with no response yet); when it finishes its status and body are stored, and a repeat with
+//! the same body gets them back (`Idempotent-Replayed: true`). The same key with another body
+//! is a 422; a repeat while the first is still running is a 409. Requests the API refuses
+//! as invalid (4xx) release the key, so the client can fix the body and retry with it.
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use worker::Response;
+
+use super::http::{self, RequestCtx};
+use super::problem::{ApiError, FieldError};
+use crate::edge::{audit::now_iso, bindings};
+
+const MAX_KEY_LEN: usize = 255;
+
+/// A reserved key, to finish with the response.
+pub struct Reservation {
+    scope: String,
+    key: String,
+}
+
+#[derive(Deserialize)]
+struct Stored {
+    method_path: String,
+    body_hash: String,
+    status: Option<u16>,
+    response: Option<String>,
+}
+
+fn body_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Reserve the request's Idempotency-Key, or answer with the stored response.
+/// `Ok(None)`: no key was sent.
+pub async fn begin(
+    rc: &RequestCtx,
+    scope: &str,
+    body: &[u8],
+) -> Result<Option<Result<Reservation, Response>>, ApiError> {
+    let Some(key) = rc.header("Idempotency-Key") else {
+        return Ok(None);
+    };
+    if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key",
+            format!(
+                "must be 1 to {MAX_KEY_LEN} visible ASCII characters (a V4 UUID is a good choice)"
+            ),
+        ));
+    }
+    let method_path = format!("{} {}", rc.req.method().as_ref(), rc.url.path());
+    let hash = body_hash(body);
+    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let inserted = db
+        .prepare(
+            "INSERT INTO idempotency (scope, idem_key, method_path, body_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT(scope, idem_key) DO NOTHING",
+        )
+        .bind(&[scope.into(), key.clone().into(), method_path.clone().into(), hash.clone().into(), now_iso().into()])
+        .map_err(http::edge_error)?
+        .run()
+        .await
+        .map_err(http::edge_error)?
+        .meta()
+        .map_err(http::edge_error)?
+        .and_then(|m| m.changes)
+        .unwrap_or(0)
+        > 0;
+    if inserted {
+        return Ok(Some(Ok(Reservation {
+            scope: scope.to_string(),
+            key,
+        })));
+    }
+    let stored: Option<Stored> = db
+        .prepare("SELECT method_path, body_hash, status, response FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
+        .bind(&[scope.into(), key.clone().into()])
+        .map_err(http::edge_error)?
+        .first(None)
+        .await
+        .map_err(http::edge_error)?;
+    let Some(stored) = stored else {
+        return Err(ApiError::new(
+            409,
+            "idempotency_conflict",
+            "Conflict",
+            "Retry the request.",
+        ));
+    };
+    if stored.body_hash != hash || stored.method_path != method_path {
+        let mut e = ApiError::new(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused",
+            "This Idempotency-Key was used with another request body or endpoint; use a new key.",
+        );
+        e.errors
+            .push(FieldError::new("Idempotency-Key", e.detail.clone()));
+        return Err(e);
+    }
+    match (stored.status, stored.response) {
+        (Some(status), Some(body)) => {
+            let mut resp =
+                http::bytes(status, "application/json; charset=utf-8", body.into_bytes())?;
+            http::set(resp.headers_mut(), "Idempotent-Replayed", "true");
+            Ok(Some(Err(resp)))
+        }
+        _ => Err(ApiError::new(
+            409,
+            "idempotency_in_progress",
+            "Request in progress",
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+        )),
+    }
+}
+
+/// Store the response of a reserved request (or release the key if it was refused as invalid).
+pub async fn finish(
+    rc: &RequestCtx,
+    r: Reservation,
+    status: u16,
+    body: &str,
+) -> Result<(), ApiError> {
+    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let stmt = if (400..500).contains(&status) {
+        db.prepare("DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
+            .bind(&[r.scope.into(), r.key.into()])
+    } else {
+        db.prepare(
+            "UPDATE idempotency SET status = ?3, response = ?4 WHERE scope = ?1 AND idem_key = ?2",
+        )
+        .bind(&[
+            r.scope.into(),
+            r.key.into(),
+            (status as f64).into(),
+            body.into(),
+        ])
+    };
+    stmt.map_err(http::edge_error)?
+        .run()
+        .await
+        .map_err(http::edge_error)?;
+    Ok(())
+}

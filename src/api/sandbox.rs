@@ -1,0 +1,26 @@
+//! Sandbox (`ct_test_` keys): deterministic answers from `fixtures/sandbox/`, no calculation,
+//! nothing stored. Requests are still validated, so integrators can test their error paths.
+
+use serde_json::Value;
+use std::sync::OnceLock;
+
+const FOOTPRINT: &str = include_str!("../../fixtures/sandbox/footprint.json");
+const SAVINGS: &str = include_str!("../../fixtures/sandbox/savings.json");
+
+fn parsed(cell: &'static OnceLock<Value>, text: &str) -> &'static Value {
+    cell.get_or_init(|| serde_json::from_str(text).expect("sandbox fixtures are valid JSON"))
+}
+
+pub fn footprint() -> &'static Value {
+    static V: OnceLock<Value> = OnceLock::new();
+    parsed(&V, FOOTPRINT)
+}
+
+/// The savings fixture, for the scenario asked.
+pub fn savings(scenario: &str) -> Value {
+    static V: OnceLock<Value> = OnceLock::new();
+    let mut v = parsed(&V, SAVINGS).clone();
+    v["scenario"] = Value::String(scenario.to_string());
+    v["new_device"] = footprint().clone();
+    v
+}

@@ -1,0 +1,206 @@
+// API keys, plans and rate limits (Durable Object), sandbox, usage, the audit log and
+// idempotency, against the real worker and its local D1.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, assertProblem, createKey, d1, eventually, ADMIN_TOKEN } from './harness.mjs';
+
+const laptop = { category: 'laptop' };
+/** Wait until the current UTC minute has at least `s` seconds left, so a burst stays in one window. */
+async function freshMinute(s = 20) {
+  const left = 60 - new Date().getUTCSeconds();
+  if (left < s) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+}
+
+test('keys are created once, stored only as a hash, and refused when unknown or malformed', async () => {
+  const k = await createKey('pro', { org: 'Acme e2e' });
+  assert.match(k.key, /^ct_live_[0-9a-f]{40}$/);
+  assert.match(k.id, /^key_[0-9a-f]{16}$/);
+  assert.equal(k.prefix, k.key.slice(0, 12));
+  const rows = await d1(`SELECT * FROM api_keys WHERE id = '${k.id}'`);
+  assert.equal(rows.length, 1);
+  assert.ok(!JSON.stringify(rows).includes(k.key), 'the key itself is not stored');
+  assert.match(rows[0].key_hash, /^[0-9a-f]{64}$/);
+  const ok = await api('POST', '/footprint', { body: laptop, token: k.key });
+  assert.equal(ok.status, 200);
+  let p = assertProblem(await api('POST', '/footprint', { body: laptop, token: `ct_live_${'0'.repeat(40)}` }), 401, 'invalid_api_key');
+  assert.match(p.detail, /Unknown/);
+  const r = await api('POST', '/footprint', { body: laptop, token: 'sk_live_nope' });
+  assertProblem(r, 401, 'malformed_api_key');
+  assert.match(r.headers.get('www-authenticate'), /^Bearer/);
+  assertProblem(await api('POST', '/admin/keys', { body: { org: 'x', plan: 'pro' }, token: k.key }), 401, 'admin_token_required');
+  p = assertProblem(await api('POST', '/admin/keys', { body: { org: '', plan: 'gold', mode: 'dark' }, token: ADMIN_TOKEN }), 422);
+  assert.deepEqual(p.errors.map((e) => e.field).sort(), ['mode', 'org', 'plan']);
+});
+
+test('every response carries the rate-limit headers', async () => {
+  const k = await createKey('pro');
+  const a = await api('POST', '/footprint', { body: laptop, token: k.key });
+  assert.equal(a.headers.get('x-ratelimit-limit'), '1000');
+  assert.equal(a.headers.get('x-ratelimit-plan'), 'pro');
+  const before = Number(a.headers.get('x-ratelimit-remaining'));
+  assert.ok(before <= 999);
+  const b = await api('POST', '/footprint', { body: laptop, token: k.key });
+  assert.equal(Number(b.headers.get('x-ratelimit-remaining')), before - 1);
+  assert.match(b.headers.get('ratelimit-policy'), /"minute";q=30;w=60, "day";q=1000;w=86400/);
+  const bad = await api('POST', '/footprint', { body: { category: 'toaster' }, token: k.key });
+  assert.equal(bad.status, 422);
+  assert.equal(bad.headers.get('x-ratelimit-plan'), 'pro', 'errors carry them too');
+  const pub = await api('GET', '/reference/categories');
+  assert.equal(pub.headers.get('x-ratelimit-limit'), 'unmetered');
+  assert.equal(pub.headers.get('x-carbontrace-mode'), 'live');
+});
+
+test('M concurrent requests against a per-minute limit of N: exactly N pass, the rest get 429', async () => {
+  const k = await createKey('pro'); // 30 per minute
+  await freshMinute();
+  const all = await Promise.all(Array.from({ length: 45 }, () => api('POST', '/footprint', { body: laptop, token: k.key })));
+  const passed = all.filter((r) => r.status === 200).length;
+  const limited = all.filter((r) => r.status === 429);
+  assert.equal(passed, 30);
+  assert.equal(limited.length, 15);
+  for (const r of limited) {
+    const p = assertProblem(r, 429, 'rate_limited');
+    assert.equal(p.limit, 'minute');
+    const retry = Number(r.headers.get('retry-after'));
+    assert.ok(retry >= 1 && retry <= 60, `Retry-After ${retry}`);
+    assert.equal(r.headers.get('x-ratelimit-plan'), 'pro');
+  }
+  const u = await api('GET', '/usage', { token: k.key });
+  assert.equal(u.body.used.this_minute, 30);
+  assert.equal(u.body.remaining.this_minute, 0);
+});
+
+test('anonymous calls are the free tier, counted per client IP', async () => {
+  await freshMinute();
+  const ip = { 'CF-Connecting-IP': '203.0.113.7' };
+  const u0 = await api('GET', '/usage', { token: null, headers: ip });
+  assert.equal(u0.status, 200);
+  assert.equal(u0.body.plan, 'free');
+  assert.equal(u0.body.limits.per_minute, 5);
+  const left = u0.body.remaining.this_minute;
+  const rs = [];
+  for (let i = 0; i < left + 1; i++) rs.push(await api('POST', '/footprint', { body: laptop, token: null, headers: ip }));
+  assert.deepEqual(rs.map((r) => r.status), [...Array(left).fill(200), 429]);
+  assert.equal(rs[0].headers.get('x-ratelimit-plan'), 'free');
+  assert.equal(rs[0].headers.get('x-ratelimit-limit'), '25');
+});
+
+test('a batch is one request per minute and its devices against the day, refused whole past it', async () => {
+  const k = await createKey('free'); // 25 per day, 5 per minute, 10 devices per batch
+  const ten = Array.from({ length: 10 }, () => laptop);
+  await freshMinute();
+  const a = await api('POST', '/footprint/batch', { body: { devices: ten }, token: k.key });
+  assert.equal(a.status, 200, a.text);
+  assert.equal(a.headers.get('x-ratelimit-remaining'), '15');
+  const b = await api('POST', '/footprint/batch', { body: { devices: ten }, token: k.key });
+  assert.equal(b.headers.get('x-ratelimit-remaining'), '5');
+  const c = await api('POST', '/footprint/batch', { body: { devices: ten }, token: k.key });
+  const p = assertProblem(c, 429, 'rate_limited');
+  assert.equal(p.limit, 'day');
+  assert.equal(p.remaining, 4, 'the refused batch counted one request against the day');
+  assert.ok(Number(c.headers.get('retry-after')) > 0);
+});
+
+test('sandbox keys answer from fixtures, flagged, without touching the live quota', async () => {
+  const live = await createKey('pro', { org: 'Sandbox Org e2e' });
+  const testKey = await createKey('pro', { org: 'Sandbox Org e2e', mode: 'test' });
+  assert.match(testKey.key, /^ct_test_/);
+  assert.equal(testKey.org_id, live.org_id);
+  const before = (await api('GET', '/usage', { token: live.key })).body.used.today;
+  const a = await api('POST', '/footprint', { body: { category: 'server', use: { country: 'FR' } }, token: testKey.key });
+  const b = await api('POST', '/footprint', { body: laptop, token: testKey.key });
+  assert.equal(a.status, 200);
+  assert.equal(a.headers.get('x-carbontrace-mode'), 'sandbox');
+  assert.equal(a.body._sandbox, true);
+  assert.equal(a.body.total_kg_co2e, 350.42);
+  assert.equal(a.body.product.brand, 'SandboxCorp');
+  assert.deepEqual(a.body, b.body, 'deterministic');
+  const batch = await api('POST', '/footprint/batch', { body: { devices: [laptop, { category: 'toaster' }] }, token: testKey.key });
+  assert.equal(batch.body._sandbox, true);
+  assert.equal(batch.body.results[0]._sandbox, true);
+  assert.equal(batch.body.results[1].error.errors[0].field, 'devices[1].category');
+  const s = await api('POST', '/savings', { body: { device: laptop, scenario: 'reuse' }, token: testKey.key });
+  assert.equal(s.body._sandbox, true);
+  assert.equal(s.body.scenario, 'reuse');
+  const bad = assertProblem(await api('POST', '/footprint', { body: { category: 'toaster' }, token: testKey.key }), 422);
+  assert.equal(bad._sandbox, true);
+  const after = (await api('GET', '/usage', { token: live.key })).body.used.today;
+  assert.equal(after, before, 'live quota untouched');
+  const su = await api('GET', '/usage', { token: testKey.key });
+  assert.equal(su.body.mode, 'test');
+  assert.equal(su.body._sandbox, true);
+  assert.ok(su.body.used.today >= 4);
+});
+
+test('usage reports plan, limits, use and resets', async () => {
+  const k = await createKey('business');
+  await api('POST', '/footprint', { body: laptop, token: k.key });
+  const u = await api('GET', '/usage', { token: k.key });
+  assert.equal(u.status, 200);
+  assert.equal(u.body.plan, 'business');
+  assert.deepEqual(u.body.limits, { per_minute: 100, per_day: 10000, batch_devices: 500 });
+  assert.ok(u.body.used.today >= 1);
+  assert.equal(u.body.remaining.today, 10000 - u.body.used.today);
+  assert.ok(u.body.resets.minute_in_s <= 60);
+  assert.match(u.body.resets.day_at, /T00:00:00\.000Z$/);
+  const again = await api('GET', '/usage', { token: k.key });
+  assert.equal(again.body.used.today, u.body.used.today, 'reading usage counts nothing');
+});
+
+test('a revoked key is refused within the stated bound (5 s)', async () => {
+  const k = await createKey('pro');
+  assert.equal((await api('POST', '/footprint', { body: laptop, token: k.key })).status, 200);
+  const t0 = Date.now();
+  const rev = await api('DELETE', `/admin/keys/${k.id}`, { token: ADMIN_TOKEN });
+  assert.equal(rev.status, 200, rev.text);
+  assert.equal(rev.body.effective_within_s, 5);
+  await eventually(async () => (await api('POST', '/footprint', { body: laptop, token: k.key })).status === 401,
+    { ms: 6000, what: 'revocation' });
+  assert.ok(Date.now() - t0 <= 6000);
+  assertProblem(await api('POST', '/footprint', { body: laptop, token: k.key }), 401, 'revoked_api_key');
+  assertProblem(await api('DELETE', '/admin/keys/key_doesnotexist', { token: ADMIN_TOKEN }), 404);
+});
+
+test('the audit log is hash-linked and a tampered row is detected', async () => {
+  const k = await createKey('pro', { org: `Audit Org ${Date.now()}` });
+  const k2 = await createKey('pro', { org: k.org });
+  await api('DELETE', `/admin/keys/${k2.id}`, { token: ADMIN_TOKEN });
+  const v = await eventually(async () => {
+    const r = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+    return r.body.entries >= 3 ? r.body : null;
+  }, { what: 'audit entries to land' });
+  assert.equal(v.valid, true);
+  const rows = await d1(`SELECT seq, action, prev_hash, hash FROM audit_log WHERE org_id = '${k.org_id}' ORDER BY seq`);
+  assert.deepEqual(rows.map((r) => r.action), ['key.created', 'key.created', 'key.revoked']);
+  assert.equal(rows[1].prev_hash, rows[0].hash);
+  await d1(`UPDATE audit_log SET details = '{"plan":"enterprise"}' WHERE org_id = '${k.org_id}' AND seq = 2`);
+  const t = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+  assert.equal(t.body.valid, false);
+  assert.equal(t.body.break.seq, 2);
+  assert.match(t.body.break.reason, /altered/);
+  await d1(`DELETE FROM audit_log WHERE org_id = '${k.org_id}' AND seq = 2`);
+  const m = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+  assert.equal(m.body.break.seq, 2);
+  assert.match(m.body.break.reason, /missing/);
+});
+
+test('Idempotency-Key: a repeat replays the first result, another body is a 422', async () => {
+  const idem = `idem-${Date.now()}`;
+  const body = { org: `Idem Org ${idem}`, plan: 'pro' };
+  const first = await api('POST', '/admin/keys', { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assert.equal(first.status, 201);
+  const again = await api('POST', '/admin/keys', { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assert.equal(again.status, 201);
+  assert.equal(again.headers.get('idempotent-replayed'), 'true');
+  assert.equal(again.body.id, first.body.id);
+  assert.equal(again.body.key, null, 'the key is never stored, so a replay cannot show it');
+  const keys = await d1(`SELECT id FROM api_keys WHERE org_id = '${first.body.org_id}'`);
+  assert.equal(keys.length, 1, 'no second key');
+  const other = await api('POST', '/admin/keys', { body: { ...body, plan: 'business' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assertProblem(other, 422, 'idempotency_key_reused');
+  // A refused (invalid) request does not burn its key.
+  const k2 = `idem2-${Date.now()}`;
+  assertProblem(await api('POST', '/admin/keys', { body: { org: 'x', plan: 'gold' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': k2 } }), 422);
+  const fixed = await api('POST', '/admin/keys', { body: { org: `Idem Fixed ${k2}`, plan: 'pro' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': k2 } });
+  assert.equal(fixed.status, 201, fixed.text);
+});
