@@ -13,7 +13,11 @@ start_test_server
 
 DUR="${BENCH_SECONDS:-10}"
 B="$CT_STATE_DIR/bench"; mkdir -p "$B"
-AUTH="Authorization: Bearer $CT_ADMIN_TOKEN" # internal plan: unlimited, so the limiter is not measured
+# An internal-plan API key: unlimited but metered, so the auth gate, the key cache and the
+# rate-limit leases are all on the measured path.
+KEY=$(curl -fsS -X POST "$CT_BASE_URL/api/v1/admin/keys" -H "Authorization: Bearer $CT_ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"org":"bench","plan":"internal"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+AUTH="Authorization: Bearer $KEY"
 echo '{"product":{"id":"dell--latitude-5420"}}' > "$B/catalogue.json"
 python3 - "$B" <<'PY'
 import json, sys
@@ -37,9 +41,9 @@ echo "| endpoint (${DUR}s, 16 connections) | req/s | p50 | p99 |"
 echo "|---|---|---|---|"
 hey -z "${DUR}s" -c 16 "$CT_BASE_URL/api/v1/health" > "$B/health.txt"; row "GET /health" "$B/health.txt"
 hey -z "${DUR}s" -c 16 -m POST -T application/json -H "$AUTH" -D "$B/catalogue.json" "$CT_BASE_URL/api/v1/footprint" > "$B/fc.txt"
-row "POST /footprint (catalogue product)" "$B/fc.txt"
+row "POST /footprint (catalogue product, API key)" "$B/fc.txt"
 hey -z "${DUR}s" -c 16 -m POST -T application/json -H "$AUTH" -D "$B/model.json" "$CT_BASE_URL/api/v1/footprint" > "$B/fm.txt"
-row "POST /footprint (model estimate)" "$B/fm.txt"
+row "POST /footprint (model estimate, API key)" "$B/fm.txt"
 hey -z "${DUR}s" -c 16 "$CT_BASE_URL/api/v1/reference/countries" > "$B/ref.txt"; row "GET /reference/countries" "$B/ref.txt"
 echo
 echo "| single client, sequential | req/s | p50 | p99 |"
