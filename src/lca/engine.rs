@@ -387,9 +387,10 @@ impl<'a> Engine<'a> {
         if plan.kwh.is_none() {
             // Yearly energy unknown: the typical use share of the brand's (or category's)
             // published PCFs implies it.
-            let share = self
-                .model
-                .use_share(cat_id, brand)
+            let share = estimate
+                .as_ref()
+                .map(|e| e.use_share)
+                .or_else(|| self.model.use_share(cat_id, brand))
                 .unwrap_or(cat.use_share)
                 .clamp(0.0, 0.95);
             let use_kg = embodied * share / (1.0 - share);
@@ -398,7 +399,7 @@ impl<'a> Engine<'a> {
                 kwh,
                 Provenance::Derived,
                 Some(format!(
-                    "typical use share {:.0}% of published {cat_id} PCFs",
+                    "use share {:.0}% of the nearest published {cat_id} PCFs",
                     share * 100.0
                 )),
             ));

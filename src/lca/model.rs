@@ -15,18 +15,35 @@ use std::collections::HashMap;
 
 use crate::catalog::Product;
 
-/// Neighbours averaged.
-const K: usize = 5;
-/// Distance weights (chosen by cross-validation; see the README's model table).
-const W_BRAND: f64 = 1.0;
-const W_REGION: f64 = 0.5;
-const W_SCREEN: f64 = 1.0;
-const W_WEIGHT: f64 = 1.0;
-const W_YEAR: f64 = 0.5;
-const W_KWH: f64 = 1.0;
-const W_LIFETIME: f64 = 1.0;
-/// Added to distances before inverting them, so an exact twin does not take all the weight.
-const SOFTENING: f64 = 0.05;
+/// Most neighbours a model may average.
+const MAX_K: usize = 12;
+
+/// The model's hyperparameters. The defaults were chosen by 10-fold cross-validation
+/// (`cargo test --test model_cv -- --ignored --nocapture` reruns the search).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Params {
+    /// Neighbours averaged (at most 12).
+    pub k: usize,
+    /// Added to distances before inverting them, so an exact twin does not take all the weight.
+    pub softening: f64,
+    /// Distance of a different brand, and of a different use region.
+    pub w_brand: f64,
+    pub w_region: f64,
+    /// Weights of ln screen, ln weight, year / 5, ln kWh, ln lifetime.
+    pub weights: [f64; FEATURES],
+}
+
+impl Default for Params {
+    fn default() -> Self {
+        Params {
+            k: 6,
+            softening: 0.01,
+            w_brand: 1.0,
+            w_region: 1.0,
+            weights: [2.0, 0.5, 2.0, 0.5, 2.0],
+        }
+    }
+}
 
 /// What the model knows about a device.
 #[derive(Debug, Clone, Default)]
@@ -45,7 +62,6 @@ pub struct Query<'a> {
 /// Numeric features, transformed and weighted so that distance is a plain L1 sum:
 /// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
 const FEATURES: usize = 5;
-const WEIGHTS: [f64; FEATURES] = [W_SCREEN, W_WEIGHT, W_YEAR, W_KWH, W_LIFETIME];
 
 /// One training product, with its features pre-transformed and its brand and region interned
 /// (the distance loop compares integers, not strings).
@@ -55,6 +71,8 @@ struct Row {
     region: u32,
     features: [f64; FEATURES],
     ln_embodied: f64,
+    /// Share of the use phase in the published total (as published, or as derived).
+    use_share: f64,
 }
 
 /// Interned strings: 0 means "unknown" and matches nothing.
@@ -76,6 +94,7 @@ impl Interner {
 }
 
 fn features(
+    w: &[f64; FEATURES],
     screen: Option<f64>,
     weight: Option<f64>,
     year: Option<f64>,
@@ -84,11 +103,11 @@ fn features(
 ) -> [f64; FEATURES] {
     let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
     [
-        f(ln(screen)) * W_SCREEN,
-        f(ln(weight)) * W_WEIGHT,
-        f(year.map(|y| y / 5.0)) * W_YEAR,
-        f(ln(kwh)) * W_KWH,
-        f(ln(life)) * W_LIFETIME,
+        f(ln(screen)) * w[0],
+        f(ln(weight)) * w[1],
+        f(year.map(|y| y / 5.0)) * w[2],
+        f(ln(kwh)) * w[3],
+        f(ln(life)) * w[4],
     ]
 }
 
@@ -96,6 +115,9 @@ fn features(
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
     pub embodied_kg: f64,
+    /// The neighbours' (weighted) use share of their published totals: what the use phase
+    /// of a device like this typically weighs when its yearly energy is unknown.
+    pub use_share: f64,
     /// Catalogue products nearest to the query (ids), nearest first.
     pub neighbours: Vec<String>,
     /// Relative band (low, high multipliers) from leave-one-out residuals of the category.
@@ -105,6 +127,7 @@ pub struct Estimate {
 /// The fitted model.
 #[derive(Debug, Clone, Default)]
 pub struct Model {
+    params: Params,
     rows: HashMap<String, Vec<(Row, String)>>,
     brands: Interner,
     regions: Interner,
@@ -154,8 +177,19 @@ impl Model {
 
     /// Fit on catalogue products (callers pass the training fold in cross-validation).
     pub fn fit<'a>(products: impl IntoIterator<Item = &'a Product>) -> Model {
+        Self::fit_with(products, Params::default())
+    }
+
+    /// Fit with given hyperparameters (cross-validation searches them).
+    pub fn fit_with<'a>(products: impl IntoIterator<Item = &'a Product>, params: Params) -> Model {
         let products: Vec<&Product> = products.into_iter().filter(|p| trains_on(p)).collect();
-        let mut m = Model::default();
+        let mut m = Model {
+            params: Params {
+                k: params.k.clamp(1, MAX_K),
+                ..params
+            },
+            ..Model::default()
+        };
 
         // The grid intensity each manufacturer implicitly used, per use region.
         let mut conv: HashMap<(String, String), Vec<f64>> = HashMap::new();
@@ -215,6 +249,7 @@ impl Model {
                 brand: m.brands.intern(Some(&p.brand)),
                 region: m.regions.intern(p.use_location.as_deref()),
                 features: features(
+                    &m.params.weights,
                     p.screen_size_in,
                     p.weight_kg,
                     p.report_year.map(f64::from),
@@ -222,6 +257,7 @@ impl Model {
                     p.lifetime_years,
                 ),
                 ln_embodied: embodied.ln(),
+                use_share: 1.0 - embodied / p.total_kg,
             };
             m.rows
                 .entry(p.category.clone())
@@ -286,6 +322,7 @@ impl Model {
                 0
             },
             features: features(
+                &self.params.weights,
                 q.screen_size_in,
                 q.weight_kg,
                 q.release_year,
@@ -293,10 +330,19 @@ impl Model {
                 q.lifetime_years,
             ),
             ln_embodied: 0.0,
+            use_share: 0.0,
         };
         let (ln_e, idx) = self.nearest(rows, &fq, None)?;
+        let weights: f64 = idx.iter().map(|&(_, w)| w).sum();
+        let use_share = idx
+            .iter()
+            .map(|&(i, w)| w * rows[i].0.use_share)
+            .sum::<f64>()
+            / weights;
+        let idx: Vec<usize> = idx.into_iter().map(|(i, _)| i).collect();
         Some(Estimate {
             embodied_kg: ln_e.exp(),
+            use_share,
             neighbours: idx.iter().map(|&i| rows[i].1.clone()).collect(),
             band: self.bands.get(q.category).copied().unwrap_or((0.7, 1.4)),
         })
@@ -308,15 +354,16 @@ impl Model {
         rows: &[(Row, String)],
         q: &Row,
         skip: Option<usize>,
-    ) -> Option<(f64, Vec<usize>)> {
-        let mut best: [(f64, usize); K] = [(f64::INFINITY, usize::MAX); K];
+    ) -> Option<(f64, Vec<(usize, f64)>)> {
+        let k = self.params.k;
+        let mut best: [(f64, usize); MAX_K] = [(f64::INFINITY, usize::MAX); MAX_K];
         for (i, (row, _)) in rows.iter().enumerate() {
             if Some(i) == skip {
                 continue;
             }
-            let d = distance(q, row);
-            if d < best[K - 1].0 {
-                let mut j = K - 1;
+            let d = distance(&self.params, q, row);
+            if d < best[k - 1].0 {
+                let mut j = k - 1;
                 while j > 0 && best[j - 1].0 > d {
                     best[j] = best[j - 1];
                     j -= 1;
@@ -325,12 +372,12 @@ impl Model {
             }
         }
         let (mut wsum, mut acc) = (0.0, 0.0);
-        let mut idx = Vec::with_capacity(K);
-        for &(d, i) in best.iter().filter(|(_, i)| *i != usize::MAX) {
-            let w = 1.0 / (SOFTENING + d);
+        let mut idx = Vec::with_capacity(k);
+        for &(d, i) in best[..k].iter().filter(|(_, i)| *i != usize::MAX) {
+            let w = 1.0 / (self.params.softening + d);
             wsum += w;
             acc += w * rows[i].0.ln_embodied;
-            idx.push(i);
+            idx.push((i, w));
         }
         (wsum > 0.0).then(|| (acc / wsum, idx))
     }
@@ -338,15 +385,15 @@ impl Model {
 
 /// Attribute distance: brand and region mismatches, plus the L1 distance of the weighted
 /// features; a value known on one side only costs half its weight.
-fn distance(q: &Row, r: &Row) -> f64 {
+fn distance(p: &Params, q: &Row, r: &Row) -> f64 {
     let mut d = 0.0;
     if q.brand != r.brand {
-        d += W_BRAND;
+        d += p.w_brand;
     }
     if q.region != r.region {
-        d += W_REGION;
+        d += p.w_region;
     }
-    for ((a, b), w) in q.features.iter().zip(&r.features).zip(WEIGHTS) {
+    for ((a, b), w) in q.features.iter().zip(&r.features).zip(p.weights) {
         d += match (a.is_nan(), b.is_nan()) {
             (false, false) => (a - b).abs(),
             (true, true) => 0.0,
