@@ -25,6 +25,8 @@ mod idempotency;
 #[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
+mod products;
+#[cfg(target_arch = "wasm32")]
 mod reference;
 #[cfg(target_arch = "wasm32")]
 mod sandbox;

@@ -10,7 +10,7 @@ use super::limiter::rate_headers;
 use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
-use super::{admin, docs, footprint, health, reference, savings, state, usage};
+use super::{admin, docs, footprint, health, products, reference, savings, state, usage};
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
@@ -115,6 +115,9 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::ReferenceGridFactors => reference::get(rc, Doc::GridFactors).await,
         Route::ReferenceCategories => reference::get(rc, Doc::Categories).await,
         Route::Usage => usage::get(rc).await,
+        Route::ProductSearch => products::search(rc).await,
+        Route::ProductIdentify => products::identify(rc).await,
+        Route::Product(id) => products::get(rc, &id).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

@@ -16,6 +16,9 @@ pub enum Route {
     ReferenceGridFactors,
     ReferenceCategories,
     Usage,
+    ProductSearch,
+    ProductIdentify,
+    Product(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -45,6 +48,7 @@ impl Route {
             | Route::ReferenceCategories => Access::Public,
             Route::Usage => Access::Identified,
             Route::Footprint | Route::FootprintBatch | Route::Savings => Access::Metered,
+            Route::ProductSearch | Route::ProductIdentify | Route::Product(_) => Access::Metered,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -95,6 +99,18 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["reference", "categories"],
         methods: &[("GET", |_| Route::ReferenceCategories)],
+    },
+    Entry {
+        pattern: &["products", "search"],
+        methods: &[("GET", |_| Route::ProductSearch)],
+    },
+    Entry {
+        pattern: &["products", "identify"],
+        methods: &[("POST", |_| Route::ProductIdentify)],
+    },
+    Entry {
+        pattern: &["products", "{id}"],
+        methods: &[("GET", |p| Route::Product(p[0].to_string()))],
     },
     Entry {
         pattern: &["usage"],

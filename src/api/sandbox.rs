@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 
 const FOOTPRINT: &str = include_str!("../../fixtures/sandbox/footprint.json");
 const SAVINGS: &str = include_str!("../../fixtures/sandbox/savings.json");
+const IDENTIFY: &str = include_str!("../../fixtures/sandbox/identify.json");
+const SEARCH: &str = include_str!("../../fixtures/sandbox/search.json");
 
 fn parsed(cell: &'static OnceLock<Value>, text: &str) -> &'static Value {
     cell.get_or_init(|| serde_json::from_str(text).expect("sandbox fixtures are valid JSON"))
@@ -23,4 +25,14 @@ pub fn savings(scenario: &str) -> Value {
     v["scenario"] = Value::String(scenario.to_string());
     v["new_device"] = footprint().clone();
     v
+}
+
+pub fn identify() -> &'static Value {
+    static V: OnceLock<Value> = OnceLock::new();
+    parsed(&V, IDENTIFY)
+}
+
+pub fn search() -> &'static Value {
+    static V: OnceLock<Value> = OnceLock::new();
+    parsed(&V, SEARCH)
 }

@@ -69,6 +69,7 @@ pub fn builtin() -> &'static Active {
 pub fn warm() {
     let _ = Catalogue::builtin();
     let _ = Model::builtin();
+    let _ = crate::catalog::search::SearchIndex::builtin();
     let _ = builtin();
 }
 

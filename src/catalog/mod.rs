@@ -1,6 +1,8 @@
 //! The product catalogue: every product of the published PCF data set with its specs,
 //! published footprint, stage shares and published assumptions (ODbL 1.0, see `factors/`).
 
+pub mod icecat;
+pub mod identify;
 pub mod search;
 
 use serde::{Deserialize, Serialize};

@@ -83,8 +83,12 @@ fn within_one_edit(a: &[u8], b: &[u8]) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hit<'a> {
     pub product: &'a Product,
-    /// 0–1.
+    /// 0–1: 0.6 × query coverage + 0.4 × name coverage.
     pub score: f64,
+    /// Share (idf-weighted) of the query's tokens that matched.
+    pub query_coverage: f64,
+    /// Share (idf-weighted) of the product's name that the query matched.
+    pub name_coverage: f64,
     /// Query tokens that matched, and how ("5420", "lat→latitude", "lattitude~latitude").
     pub evidence: Vec<String>,
 }
@@ -108,6 +112,12 @@ pub struct SearchIndex {
 }
 
 impl SearchIndex {
+    /// The index of the built-in catalogue, built once per process (at isolate start).
+    pub fn builtin() -> &'static SearchIndex {
+        static INDEX: std::sync::OnceLock<SearchIndex> = std::sync::OnceLock::new();
+        INDEX.get_or_init(|| SearchIndex::build(Catalogue::builtin()))
+    }
+
     pub fn build(c: &Catalogue) -> SearchIndex {
         let mut vocab_ids: HashMap<String, u32> = HashMap::new();
         let mut vocab: Vec<String> = Vec::new();
@@ -233,6 +243,8 @@ impl SearchIndex {
                 Hit {
                     product: &c.products[i],
                     score: 0.6 * qc + 0.4 * nc,
+                    query_coverage: qc,
+                    name_coverage: nc,
                     evidence: std::mem::take(&mut evidence[i]),
                 }
             })

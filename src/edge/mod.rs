@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod bindings;
+pub mod icecat;
 pub mod queue;
 pub mod random;
 pub mod rate_limiter;
