@@ -5,6 +5,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use carbontrace::catalog::search::{Filter, SearchIndex};
 use carbontrace::catalog::Catalogue;
 use carbontrace::factors::FactorSet;
 use carbontrace::lca::input::{parse_device, DeviceInput};
@@ -83,5 +84,27 @@ fn main() {
         "{:<48} {:>12.0} parses/s",
         "request validation (parse_device)",
         n as f64 / start.elapsed().as_secs_f64()
+    );
+
+    // Search: every catalogue name as a query (lower case, and with a typo), latency percentiles.
+    let idx = SearchIndex::builtin();
+    let mut queries: Vec<String> = catalogue.products.iter().map(|p| format!("{} {}", p.brand, p.name).to_lowercase()).collect();
+    queries.extend(catalogue.products.iter().map(|p| p.name.replacen('a', "", 1)));
+    queries.extend(["latitude 5420", "LAT5420", "optiplx 7090", "thinkpad x1 carbon"].map(String::from));
+    let mut lat = Vec::with_capacity(queries.len());
+    for q in &queries {
+        let t = Instant::now();
+        black_box(idx.search(catalogue, black_box(q), &Filter::default(), 10));
+        lat.push(t.elapsed().as_secs_f64() * 1e6);
+    }
+    lat.sort_by(f64::total_cmp);
+    let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize];
+    println!(
+        "{:<48} p50 {:.0} µs, p99 {:.0} µs, max {:.0} µs over {} queries",
+        "product search (native)",
+        pct(0.5),
+        pct(0.99),
+        lat[lat.len() - 1],
+        lat.len()
     );
 }

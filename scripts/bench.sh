@@ -45,6 +45,8 @@ row "POST /footprint (catalogue product, API key)" "$B/fc.txt"
 hey -z "${DUR}s" -c 16 -m POST -T application/json -H "$AUTH" -D "$B/model.json" "$CT_BASE_URL/api/v1/footprint" > "$B/fm.txt"
 row "POST /footprint (model estimate, API key)" "$B/fm.txt"
 hey -z "${DUR}s" -c 16 "$CT_BASE_URL/api/v1/reference/countries" > "$B/ref.txt"; row "GET /reference/countries" "$B/ref.txt"
+hey -z "${DUR}s" -c 16 -H "$AUTH" "$CT_BASE_URL/api/v1/products/search?q=lattitude%205420" > "$B/search.txt"
+row "GET /products/search (typo, API key)" "$B/search.txt"
 echo
 echo "| single client, sequential | req/s | p50 | p99 |"
 echo "|---|---|---|---|"
