@@ -88,9 +88,26 @@ fn main() {
 
     // Search: every catalogue name as a query (lower case, and with a typo), latency percentiles.
     let idx = SearchIndex::builtin();
-    let mut queries: Vec<String> = catalogue.products.iter().map(|p| format!("{} {}", p.brand, p.name).to_lowercase()).collect();
-    queries.extend(catalogue.products.iter().map(|p| p.name.replacen('a', "", 1)));
-    queries.extend(["latitude 5420", "LAT5420", "optiplx 7090", "thinkpad x1 carbon"].map(String::from));
+    let mut queries: Vec<String> = catalogue
+        .products
+        .iter()
+        .map(|p| format!("{} {}", p.brand, p.name).to_lowercase())
+        .collect();
+    queries.extend(
+        catalogue
+            .products
+            .iter()
+            .map(|p| p.name.replacen('a', "", 1)),
+    );
+    queries.extend(
+        [
+            "latitude 5420",
+            "LAT5420",
+            "optiplx 7090",
+            "thinkpad x1 carbon",
+        ]
+        .map(String::from),
+    );
     let mut lat = Vec::with_capacity(queries.len());
     for q in &queries {
         let t = Instant::now();

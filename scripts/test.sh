@@ -22,6 +22,12 @@ if [ "${1:-}" != "--e2e" ]; then
   cargo test --quiet
 fi
 
+# The end-to-end suite checks PDFs with real PDF tools.
+if ! command -v qpdf >/dev/null || ! command -v pdftotext >/dev/null; then
+  log "installing qpdf and poppler-utils (apt)"
+  (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils) >&2
+fi
+
 bash scripts/build.sh
 
 source scripts/server.sh

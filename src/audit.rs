@@ -26,10 +26,7 @@ pub struct Entry {
     pub hash: String,
 }
 
-/// Canonical JSON of a value (serde_json's `Map` is ordered by key).
-pub fn canonical(v: &Value) -> String {
-    v.to_string()
-}
+pub use crate::certs::canonical;
 
 /// The hash of an entry given its link to the previous one.
 pub fn entry_hash(e: &Entry) -> String {

@@ -14,10 +14,12 @@
 pub mod api;
 pub mod audit;
 pub mod catalog;
+pub mod certs;
 pub mod factors;
 pub mod keys;
 pub mod lca;
 pub mod limits;
+pub mod pdf;
 pub mod secure;
 pub mod version;
 

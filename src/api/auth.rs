@@ -135,7 +135,13 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "This route needs the admin token as a Bearer token.",
             ))
         }
-        Access::Metered => {
+        Access::Keyed if caller.key_id.is_none() => {
+            return Err(ApiError::unauthorized(
+                "api_key_required",
+                "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox).",
+            ))
+        }
+        Access::Metered | Access::Keyed => {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }

@@ -10,7 +10,9 @@ use super::limiter::rate_headers;
 use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
-use super::{admin, docs, footprint, health, products, reference, savings, state, usage};
+use super::{
+    admin, certificates, docs, footprint, health, products, reference, savings, state, usage,
+};
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
@@ -118,6 +120,10 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::ProductSearch => products::search(rc).await,
         Route::ProductIdentify => products::identify(rc).await,
         Route::Product(id) => products::get(rc, &id).await,
+        Route::CertificateCreate => certificates::create(rc).await,
+        Route::Certificate(id) => certificates::get(rc, &id).await,
+        Route::CertificateRevoke(id) => certificates::revoke(rc, &id).await,
+        Route::CertificateVerify(id) => certificates::verify(rc, &id).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

@@ -19,6 +19,10 @@ pub enum Route {
     ProductSearch,
     ProductIdentify,
     Product(String),
+    CertificateCreate,
+    Certificate(String),
+    CertificateRevoke(String),
+    CertificateVerify(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -35,6 +39,8 @@ pub enum Access {
     Identified,
     /// Anyone (anonymous = free tier by IP); metered.
     Metered,
+    /// An API key (401 without one); metered.
+    Keyed,
     /// The admin token.
     Admin,
 }
@@ -49,6 +55,10 @@ impl Route {
             Route::Usage => Access::Identified,
             Route::Footprint | Route::FootprintBatch | Route::Savings => Access::Metered,
             Route::ProductSearch | Route::ProductIdentify | Route::Product(_) => Access::Metered,
+            Route::CertificateCreate | Route::Certificate(_) | Route::CertificateRevoke(_) => {
+                Access::Keyed
+            }
+            Route::CertificateVerify(_) => Access::Public,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -111,6 +121,21 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["products", "{id}"],
         methods: &[("GET", |p| Route::Product(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["certificates"],
+        methods: &[("POST", |_| Route::CertificateCreate)],
+    },
+    Entry {
+        pattern: &["certificates", "{id}"],
+        methods: &[
+            ("GET", |p| Route::Certificate(p[0].to_string())),
+            ("DELETE", |p| Route::CertificateRevoke(p[0].to_string())),
+        ],
+    },
+    Entry {
+        pattern: &["certificates", "{id}", "verify"],
+        methods: &[("GET", |p| Route::CertificateVerify(p[0].to_string()))],
     },
     Entry {
         pattern: &["usage"],

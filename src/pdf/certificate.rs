@@ -1,0 +1,233 @@
+//! The certificate PDF: what an auditor or a buyer of refurbished equipment reads.
+
+use serde_json::Value;
+
+use super::{Doc, Font, A4, MARGIN};
+
+/// Stage colours of the breakdown bar.
+const COLOURS: [(f32, f32, f32); 4] = [
+    (0.16, 0.38, 0.62),
+    (0.95, 0.61, 0.07),
+    (0.30, 0.65, 0.32),
+    (0.55, 0.55, 0.55),
+];
+
+fn num(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(0.0)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Render a certificate document (the signed JSON) with its hash, signature and URL.
+pub fn render(
+    doc: &Value,
+    content_hash: &str,
+    signature: &str,
+    key_id: &str,
+    verify_url: &str,
+) -> Vec<u8> {
+    let id = text(&doc["certificate_id"]);
+    let savings = doc["kind"] == "savings";
+    let result = &doc["result"];
+    let mut d = Doc::new(&format!("CarbonTrace certificate {id}"));
+
+    d.line(
+        Font::Bold,
+        22.0,
+        0.0,
+        if savings {
+            "Avoided Emissions Certificate"
+        } else {
+            "CO2e Impact Certificate"
+        },
+    );
+    d.line(
+        Font::Regular,
+        10.0,
+        0.0,
+        "Issued by CarbonTrace - lifecycle carbon footprint of IT equipment",
+    );
+    d.gap(6.0);
+    d.rule();
+    d.field("Certificate ID", &id);
+    d.field("Issued", &text(&doc["issued_at"]));
+    d.field("Issued to", &text(&doc["issuer"]["org_name"]));
+    let footprint = if savings {
+        &result["new_device"]
+    } else {
+        result
+    };
+    let p = &footprint["product"];
+    let device = [&p["brand"], &p["name"]]
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let device = if device.is_empty() {
+        "(unnamed device)".to_string()
+    } else {
+        device
+    };
+    d.field(
+        "Device",
+        &format!("{device} ({})", text(&footprint["category"])),
+    );
+    if let Some(asset) = doc["asset"].as_object() {
+        for (k, v) in asset {
+            d.field(&format!("Asset {}", k.replace('_', " ")), &text(v));
+        }
+    }
+    d.gap(8.0);
+
+    if savings {
+        d.line(
+            Font::Bold,
+            16.0,
+            0.0,
+            &format!(
+                "Avoided emissions: {:.2} kg CO2e",
+                num(&result["avoided_kg_co2e"])
+            ),
+        );
+        d.line(
+            Font::Regular,
+            10.0,
+            0.0,
+            &format!(
+                "Scenario: {} - {:.2} kg CO2e per year",
+                text(&result["scenario"]),
+                num(&result["avoided_kg_co2e_per_year"])
+            ),
+        );
+        d.paragraph(Font::Regular, 9.0, &text(&result["label"]));
+        d.gap(6.0);
+        d.line(
+            Font::Bold,
+            11.0,
+            0.0,
+            "Footprint of the displaced new device",
+        );
+    } else {
+        d.line(
+            Font::Bold,
+            16.0,
+            0.0,
+            &format!(
+                "Lifecycle footprint: {:.2} kg CO2e",
+                num(&result["total_kg_co2e"])
+            ),
+        );
+    }
+    let u = &footprint["uncertainty"];
+    d.line(
+        Font::Regular,
+        10.0,
+        0.0,
+        &format!(
+            "Total {:.2} kg CO2e; range {:.2} - {:.2} kg ({:.0}% confidence); source: {}",
+            num(&footprint["total_kg_co2e"]),
+            num(&u["low_kg"]),
+            num(&u["high_kg"]),
+            num(&u["confidence"]) * 100.0,
+            text(&footprint["source"])
+        ),
+    );
+    d.gap(6.0);
+
+    // Breakdown: a stacked bar drawn in the PDF, then the figures.
+    let b = &footprint["breakdown"];
+    let stages = [
+        ("Production", num(&b["production_kg"])),
+        ("Transport", num(&b["transport_kg"])),
+        ("Use", num(&b["use_kg"])),
+        ("End of life", num(&b["end_of_life_kg"])),
+    ];
+    let total: f64 = stages.iter().map(|s| s.1.max(0.0)).sum();
+    d.ensure(110.0);
+    let width = A4.0 - 2.0 * MARGIN;
+    let (bar_y, bar_h) = (d.y - 18.0, 18.0);
+    let mut x = MARGIN;
+    for (i, (_, v)) in stages.iter().enumerate() {
+        let w = if total > 0.0 {
+            (v.max(0.0) / total) as f32 * width
+        } else {
+            0.0
+        };
+        d.rect(x, bar_y, w, bar_h, COLOURS[i]);
+        x += w;
+    }
+    d.y = bar_y - 18.0;
+    for (i, (name, v)) in stages.iter().enumerate() {
+        d.ensure(14.0);
+        let y = d.y;
+        d.rect(MARGIN, y - 1.0, 9.0, 9.0, COLOURS[i]);
+        d.text_at(MARGIN + 16.0, y, Font::Regular, 10.0, name);
+        let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
+        d.text_at(
+            MARGIN + 140.0,
+            y,
+            Font::Regular,
+            10.0,
+            &format!("{v:.2} kg CO2e ({share:.1}%)"),
+        );
+        d.y -= 14.0;
+    }
+    d.gap(8.0);
+
+    d.line(Font::Bold, 11.0, 0.0, "Method");
+    d.field("Methodology", &text(&doc["methodology_version"]));
+    d.field("Factor set", &text(&doc["factor_set_version"]));
+    d.field("Approach", &text(&footprint["methodology"]["approach"]));
+    d.gap(4.0);
+    d.line(Font::Bold, 11.0, 0.0, "Assumptions");
+    let mut assumptions: Vec<&Value> = footprint["assumptions"]
+        .as_array()
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    if savings {
+        assumptions.extend(result["assumptions"].as_array().into_iter().flatten());
+    }
+    for a in assumptions {
+        let unit = a["unit"]
+            .as_str()
+            .map(|u| format!(" {u}"))
+            .unwrap_or_default();
+        let line = format!(
+            "{}: {}{unit} ({})",
+            text(&a["name"]),
+            text(&a["value"]),
+            text(&a["source"])
+        );
+        for l in super::wrap(&line, Font::Regular, 9.0, width - 10.0) {
+            d.line(Font::Regular, 9.0, 10.0, &l);
+        }
+    }
+    d.gap(6.0);
+
+    d.line(Font::Bold, 11.0, 0.0, "Integrity");
+    d.line(
+        Font::Regular,
+        9.0,
+        0.0,
+        "Content hash (SHA-256 of the canonical JSON, ct-cert-1):",
+    );
+    d.line(Font::Mono, 8.5, 0.0, content_hash);
+    d.line(
+        Font::Regular,
+        9.0,
+        0.0,
+        &format!("Signature (HMAC-SHA256, key {key_id}):"),
+    );
+    d.line(Font::Mono, 8.5, 0.0, signature);
+    d.line(Font::Regular, 9.0, 0.0, "Verify this certificate at:");
+    for l in super::wrap(verify_url, Font::Mono, 8.5, width) {
+        d.line(Font::Mono, 8.5, 0.0, &l);
+    }
+    d.finish()
+}
