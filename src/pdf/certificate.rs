@@ -80,7 +80,13 @@ pub fn render(
     );
     if let Some(asset) = doc["asset"].as_object() {
         for (k, v) in asset {
-            d.field(&format!("Asset {}", k.replace('_', " ")), &text(v));
+            let label = match k.as_str() {
+                "serial" => "Serial number",
+                "asset_tag" => "Asset tag",
+                "owner_reference" => "Owner reference",
+                other => other,
+            };
+            d.field(label, &text(v));
         }
     }
     d.gap(8.0);
