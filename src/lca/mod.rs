@@ -3,6 +3,7 @@
 //! produced the figure. Plain Rust: no Cloudflare types.
 
 pub mod engine;
+pub mod fleet;
 pub mod input;
 pub mod model;
 pub mod savings;

@@ -4,6 +4,7 @@
 //! certificate (and, later, reports) draw with.
 
 pub mod certificate;
+pub mod report;
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
@@ -185,6 +186,60 @@ impl Doc {
 
     pub fn gap(&mut self, points: f32) {
         self.y -= points;
+    }
+
+    /// A horizontal bar chart: one bar per (label, value), scaled to the largest, values
+    /// printed at the bar's end, with the axis unit under it.
+    pub fn bars(&mut self, rows: &[(String, f64)], unit: &str, rgb: (f32, f32, f32)) {
+        let max = rows.iter().map(|r| r.1).fold(0.0f64, f64::max);
+        let (label_w, value_w) = (130.0, 90.0);
+        let width = A4.0 - 2.0 * MARGIN - label_w - value_w;
+        for (label, v) in rows {
+            self.ensure(16.0);
+            let y = self.y;
+            let short: String = label.chars().take(24).collect();
+            self.text_at(MARGIN, y, Font::Regular, 9.0, &short);
+            let w = if max > 0.0 { (v / max) as f32 * width } else { 0.0 };
+            self.rect(MARGIN + label_w, y - 2.0, w.max(0.5), 10.0, rgb);
+            self.text_at(MARGIN + label_w + w + 4.0, y, Font::Regular, 9.0, &format!("{v:.1}"));
+            self.y -= 15.0;
+        }
+        self.ensure(14.0);
+        let y = self.y;
+        self.rect(MARGIN + label_w, y + 10.0, width, 0.5, (0.4, 0.4, 0.4));
+        self.text_at(MARGIN + label_w, y, Font::Regular, 8.0, &format!("0 - {max:.0} {unit}"));
+        self.y -= 14.0;
+    }
+
+    /// A table whose header repeats on every page it spans.
+    pub fn table(&mut self, headers: &[&str], widths: &[f32], rows: &[Vec<String>]) {
+        let header = |d: &mut Doc| {
+            d.ensure(30.0);
+            let y = d.y;
+            let mut x = MARGIN;
+            for (h, w) in headers.iter().zip(widths) {
+                d.text_at(x, y, Font::Bold, 8.5, h);
+                x += w;
+            }
+            d.rect(MARGIN, y - 4.0, widths.iter().sum(), 0.5, (0.4, 0.4, 0.4));
+            d.y -= 13.0;
+        };
+        header(self);
+        for row in rows {
+            if self.y - 12.0 < MARGIN {
+                self.ensure(1000.0);
+                header(self);
+            }
+            let y = self.y;
+            let mut x = MARGIN;
+            for (cell, w) in row.iter().zip(widths) {
+                let max_chars = (w / text_width("x", Font::Regular, 8.5)) as usize;
+                let cell: String = cell.chars().take(max_chars.saturating_sub(1)).collect();
+                self.text_at(x, y, Font::Regular, 8.5, &cell);
+                x += w;
+            }
+            self.y -= 11.5;
+        }
     }
 
     /// The finished PDF, with "page N of M" footers.
