@@ -6,8 +6,8 @@ use worker::{Context, Env, Headers, Request, Response};
 
 use super::problem::{parse_json, ApiError};
 
-/// Largest request body accepted (a 1,000-device batch fits with room to spare).
-pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+/// Largest request body accepted (a 10,000-device report request fits).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Headers browsers may read from a cross-origin response.
 const EXPOSED_HEADERS: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, \

@@ -31,10 +31,12 @@ mod products;
 #[cfg(target_arch = "wasm32")]
 mod reference;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod reports;
+#[cfg(target_arch = "wasm32")]
 mod sandbox;
 #[cfg(target_arch = "wasm32")]
 mod savings;
 #[cfg(target_arch = "wasm32")]
-mod state;
+pub(crate) mod state;
 #[cfg(target_arch = "wasm32")]
 mod usage;

@@ -11,7 +11,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, certificates, docs, footprint, health, products, reference, savings, state, usage,
+    admin, certificates, docs, footprint, health, products, reference, reports, savings, state,
+    usage,
 };
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
@@ -124,6 +125,8 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::Certificate(id) => certificates::get(rc, &id).await,
         Route::CertificateRevoke(id) => certificates::revoke(rc, &id).await,
         Route::CertificateVerify(id) => certificates::verify(rc, &id).await,
+        Route::ReportCreate => reports::create(rc).await,
+        Route::Report(id) => reports::get(rc, &id).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

@@ -23,6 +23,8 @@ pub enum Route {
     Certificate(String),
     CertificateRevoke(String),
     CertificateVerify(String),
+    ReportCreate,
+    Report(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -59,6 +61,7 @@ impl Route {
                 Access::Keyed
             }
             Route::CertificateVerify(_) => Access::Public,
+            Route::ReportCreate | Route::Report(_) => Access::Keyed,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -136,6 +139,14 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["certificates", "{id}", "verify"],
         methods: &[("GET", |p| Route::CertificateVerify(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["reports"],
+        methods: &[("POST", |_| Route::ReportCreate)],
+    },
+    Entry {
+        pattern: &["reports", "{id}"],
+        methods: &[("GET", |p| Route::Report(p[0].to_string()))],
     },
     Entry {
         pattern: &["usage"],

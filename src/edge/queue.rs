@@ -13,13 +13,15 @@ pub enum Job {
     Probe { id: String },
     /// An audit entry D1 refused after the response; retried here until it lands.
     Audit(super::audit::Record),
+    /// Generate a fleet report (its request waits in R2, its row in D1).
+    Report { id: String },
 }
 
 #[event(queue)]
 pub async fn consume(
     batch: MessageBatch<serde_json::Value>,
     env: Env,
-    _ctx: Context,
+    ctx: Context,
 ) -> worker::Result<()> {
     for message in batch.messages()? {
         let job: Job = match serde_json::from_value(message.body().clone()) {
@@ -31,7 +33,7 @@ pub async fn consume(
                 continue;
             }
         };
-        match run(&job, &env).await {
+        match run(&job, &env, &ctx).await {
             Ok(()) => message.ack(),
             Err(e) => {
                 worker::console_error!("job {job:?} failed, will retry: {e}");
@@ -42,7 +44,7 @@ pub async fn consume(
     Ok(())
 }
 
-async fn run(job: &Job, env: &Env) -> worker::Result<()> {
+async fn run(job: &Job, env: &Env, ctx: &Context) -> worker::Result<()> {
     match job {
         Job::Probe { id } => {
             let consumed_at = js_sys::Date::new_0()
@@ -57,5 +59,6 @@ async fn run(job: &Job, env: &Env) -> worker::Result<()> {
             Ok(())
         }
         Job::Audit(record) => super::audit::append_now(env, record).await.map(|_| ()),
+        Job::Report { id } => crate::api::reports::run(env, ctx, id).await,
     }
 }

@@ -51,17 +51,23 @@ pub struct Fleet {
 }
 
 fn number(f: &Footprint, name: &str) -> Option<f64> {
-    f.assumptions.iter().find(|a| a.name == name).and_then(|a| match a.value {
-        AValue::Number(n) => Some(n),
-        AValue::Text(_) => None,
-    })
+    f.assumptions
+        .iter()
+        .find(|a| a.name == name)
+        .and_then(|a| match a.value {
+            AValue::Number(n) => Some(n),
+            AValue::Text(_) => None,
+        })
 }
 
 fn text(f: &Footprint, name: &str) -> Option<String> {
-    f.assumptions.iter().find(|a| a.name == name).map(|a| match &a.value {
-        AValue::Number(n) => n.to_string(),
-        AValue::Text(t) => t.clone(),
-    })
+    f.assumptions
+        .iter()
+        .find(|a| a.name == name)
+        .map(|a| match &a.value {
+            AValue::Number(n) => n.to_string(),
+            AValue::Text(t) => t.clone(),
+        })
 }
 
 fn label(f: &Footprint) -> String {
@@ -77,7 +83,10 @@ fn label(f: &Footprint) -> String {
 }
 
 fn sorted(map: BTreeMap<String, (usize, f64)>) -> Vec<(String, usize, f64)> {
-    let mut v: Vec<_> = map.into_iter().map(|(k, (n, kg))| (k, n, round2(kg))).collect();
+    let mut v: Vec<_> = map
+        .into_iter()
+        .map(|(k, (n, kg))| (k, n, round2(kg)))
+        .collect();
     v.sort_by(|a, b| b.2.total_cmp(&a.2));
     v
 }
@@ -98,7 +107,11 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
                 let l = label(&f);
                 lines.push(DeviceLine {
                     index: i,
-                    label: if l.is_empty() { format!("{} #{}", f.category, i + 1) } else { l },
+                    label: if l.is_empty() {
+                        format!("{} #{}", f.category, i + 1)
+                    } else {
+                        l
+                    },
                     category: f.category.clone(),
                     country: text(&f, "country").unwrap_or_else(|| "WW".into()),
                     source: f.source,
@@ -111,7 +124,11 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
             }
             Err(errors) => skipped.push((
                 i,
-                errors.iter().map(|e| format!("{}: {}", e.field, e.message)).collect::<Vec<_>>().join("; "),
+                errors
+                    .iter()
+                    .map(|e| format!("{}: {}", e.field, e.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
             )),
         }
     }
@@ -144,7 +161,8 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
     for (input, f) in &inputs {
         let life = number(f, "lifetime_years").unwrap_or(4.0);
         let grid = number(f, "grid_intensity").unwrap_or(0.475);
-        // One more year of use: production spread over one more year displaces a purchase.
+        // One more year of use: a year's share of a replacement's production is not spent.
+        // The use phase is left out: the replacement would draw about as much power.
         extend += savings(
             &SavingsInput {
                 device: input.clone(),
@@ -155,9 +173,8 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
             f.clone(),
             grid,
         )
-        .avoided_kg_co2e
-            - f.breakdown.use_kg / life; // the extra year is used, so its use phase is spent
-        // Same use, on a low-carbon grid.
+        .avoided_kg_co2e;
+                                         // Same use, on a low-carbon grid.
         let mut moved = input.clone();
         moved.usage.country = Some(LOW_CARBON_GRID.into());
         if moved.usage.yearly_kwh.is_none() {
@@ -186,7 +203,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
     let mut levers = vec![
         Lever {
             name: "Extend lifetimes by one year".into(),
-            description: "Keep every device one year longer: one year's share of production is not spent on a replacement; the extra year's electricity is.".into(),
+            description: "Keep every device one year longer: a year's share of a replacement's production is not spent (use phase assumed equal).".into(),
             saving_kg: round2(extend.max(0.0)),
             share_of_total: share(extend.max(0.0)),
         },
@@ -205,7 +222,11 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
     ];
     levers.sort_by(|a, b| b.saving_kg.total_cmp(&a.saving_kg));
     Fleet {
-        published_share: if lines.is_empty() { 0.0 } else { published as f64 / lines.len() as f64 },
+        published_share: if lines.is_empty() {
+            0.0
+        } else {
+            published as f64 / lines.len() as f64
+        },
         devices: lines,
         skipped,
         total_kg: round2(total),
@@ -234,8 +255,19 @@ impl Fleet {
             ("use", s.use_kg),
             ("end of life", s.end_of_life_kg),
         ];
-        let (name, kg) = stages.iter().copied().fold(("production", f64::MIN), |a, b| if b.1 > a.1 { b } else { a });
-        (name, if self.total_kg > 0.0 { kg / self.total_kg } else { 0.0 })
+        let (name, kg) =
+            stages.iter().copied().fold(
+                ("production", f64::MIN),
+                |a, b| if b.1 > a.1 { b } else { a },
+            );
+        (
+            name,
+            if self.total_kg > 0.0 {
+                kg / self.total_kg
+            } else {
+                0.0
+            },
+        )
     }
 
     /// Devices by footprint, largest first.
@@ -269,10 +301,20 @@ mod tests {
         assert!((f.total_kg - sum).abs() < 0.05, "{} vs {sum}", f.total_kg);
         assert!((f.published_share - 1.0 / 3.0).abs() < 1e-9);
         assert_eq!(f.by_category.iter().map(|c| c.1).sum::<usize>(), 3);
-        assert!(f.levers.windows(2).all(|w| w[0].saving_kg >= w[1].saving_kg));
-        assert!(f.levers.iter().all(|l| l.saving_kg >= 0.0));
+        assert!(f
+            .levers
+            .windows(2)
+            .all(|w| w[0].saving_kg >= w[1].saving_kg));
+        assert!(f.levers.iter().all(|l| l.saving_kg > 0.0), "{:?}", f.levers);
         // The Polish desktop's use phase moves most on a low-carbon grid.
-        assert!(f.levers.iter().find(|l| l.name.contains("grid")).unwrap().saving_kg > 50.0);
+        assert!(
+            f.levers
+                .iter()
+                .find(|l| l.name.contains("grid"))
+                .unwrap()
+                .saving_kg
+                > 50.0
+        );
         assert!(f.low_kg <= f.total_kg && f.total_kg <= f.high_kg);
     }
 }

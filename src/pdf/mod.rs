@@ -199,15 +199,31 @@ impl Doc {
             let y = self.y;
             let short: String = label.chars().take(24).collect();
             self.text_at(MARGIN, y, Font::Regular, 9.0, &short);
-            let w = if max > 0.0 { (v / max) as f32 * width } else { 0.0 };
+            let w = if max > 0.0 {
+                (v / max) as f32 * width
+            } else {
+                0.0
+            };
             self.rect(MARGIN + label_w, y - 2.0, w.max(0.5), 10.0, rgb);
-            self.text_at(MARGIN + label_w + w + 4.0, y, Font::Regular, 9.0, &format!("{v:.1}"));
+            self.text_at(
+                MARGIN + label_w + w + 4.0,
+                y,
+                Font::Regular,
+                9.0,
+                &format!("{v:.1}"),
+            );
             self.y -= 15.0;
         }
         self.ensure(14.0);
         let y = self.y;
         self.rect(MARGIN + label_w, y + 10.0, width, 0.5, (0.4, 0.4, 0.4));
-        self.text_at(MARGIN + label_w, y, Font::Regular, 8.0, &format!("0 - {max:.0} {unit}"));
+        self.text_at(
+            MARGIN + label_w,
+            y,
+            Font::Regular,
+            8.0,
+            &format!("0 - {max:.0} {unit}"),
+        );
         self.y -= 14.0;
     }
 

@@ -5,7 +5,12 @@ use super::{Doc, Font, A4, MARGIN};
 use crate::lca::fleet::Fleet;
 use crate::lca::Source;
 
-const STAGE_COLOURS: [(f32, f32, f32); 4] = [(0.16, 0.38, 0.62), (0.95, 0.61, 0.07), (0.30, 0.65, 0.32), (0.55, 0.55, 0.55)];
+const STAGE_COLOURS: [(f32, f32, f32); 4] = [
+    (0.16, 0.38, 0.62),
+    (0.95, 0.61, 0.07),
+    (0.30, 0.65, 0.32),
+    (0.55, 0.55, 0.55),
+];
 
 /// What the report is.
 pub struct ReportMeta<'a> {
@@ -32,7 +37,11 @@ fn stage_bar(d: &mut Doc, f: &Fleet) {
     let y = d.y - 18.0;
     let mut x = MARGIN;
     for (i, (_, v)) in stages.iter().enumerate() {
-        let w = if total > 0.0 { (v.max(0.0) / total) as f32 * width } else { 0.0 };
+        let w = if total > 0.0 {
+            (v.max(0.0) / total) as f32 * width
+        } else {
+            0.0
+        };
         d.rect(x, y, w, 18.0, STAGE_COLOURS[i]);
         x += w;
     }
@@ -42,13 +51,23 @@ fn stage_bar(d: &mut Doc, f: &Fleet) {
         d.rect(MARGIN, y - 1.0, 9.0, 9.0, STAGE_COLOURS[i]);
         d.text_at(MARGIN + 16.0, y, Font::Regular, 10.0, name);
         let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
-        d.text_at(MARGIN + 140.0, y, Font::Regular, 10.0, &format!("{v:.2} kg CO2e ({share:.1}%)"));
+        d.text_at(
+            MARGIN + 140.0,
+            y,
+            Font::Regular,
+            10.0,
+            &format!("{v:.2} kg CO2e ({share:.1}%)"),
+        );
         d.y -= 14.0;
     }
 }
 
 fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
-    let kind = if m.kind == "hotspot" { "Hotspot analysis" } else { "Sustainability report" };
+    let kind = if m.kind == "hotspot" {
+        "Hotspot analysis"
+    } else {
+        "Sustainability report"
+    };
     d.line(Font::Bold, 20.0, 0.0, m.title);
     d.line(Font::Regular, 10.0, 0.0, &format!("{kind} - CarbonTrace"));
     d.rule();
@@ -58,14 +77,25 @@ fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
     if let Some(p) = m.period {
         d.field("Period", p);
     }
-    d.field("Devices", &format!("{} computed, {} skipped", f.devices.len(), f.skipped.len()));
+    d.field(
+        "Devices",
+        &format!("{} computed, {} skipped", f.devices.len(), f.skipped.len()),
+    );
     d.gap(6.0);
-    d.line(Font::Bold, 15.0, 0.0, &format!("Fleet footprint: {:.2} kg CO2e", f.total_kg));
+    d.line(
+        Font::Bold,
+        15.0,
+        0.0,
+        &format!("Fleet footprint: {:.2} kg CO2e", f.total_kg),
+    );
     d.line(
         Font::Regular,
         10.0,
         0.0,
-        &format!("Range {:.2} - {:.2} kg CO2e (sum of per-device ranges)", f.low_kg, f.high_kg),
+        &format!(
+            "Range {:.2} - {:.2} kg CO2e (sum of per-device ranges)",
+            f.low_kg, f.high_kg
+        ),
     );
     d.gap(4.0);
     d.line(Font::Bold, 11.0, 0.0, "By lifecycle stage");
@@ -75,7 +105,12 @@ fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
 
 fn quality(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
     d.gap(6.0);
-    d.line(Font::Bold, 11.0, 0.0, "Methodology, sources and data quality");
+    d.line(
+        Font::Bold,
+        11.0,
+        0.0,
+        "Methodology, sources and data quality",
+    );
     d.paragraph(
         Font::Regular,
         9.0,
@@ -92,9 +127,19 @@ fn quality(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
     );
     if !f.skipped.is_empty() {
         d.gap(4.0);
-        d.line(Font::Bold, 10.0, 0.0, &format!("Devices skipped ({})", f.skipped.len()));
+        d.line(
+            Font::Bold,
+            10.0,
+            0.0,
+            &format!("Devices skipped ({})", f.skipped.len()),
+        );
         for (i, why) in f.skipped.iter().take(50) {
-            for l in super::wrap(&format!("#{}: {why}", i + 1), Font::Regular, 8.5, A4.0 - 2.0 * MARGIN) {
+            for l in super::wrap(
+                &format!("#{}: {why}", i + 1),
+                Font::Regular,
+                8.5,
+                A4.0 - 2.0 * MARGIN,
+            ) {
                 d.line(Font::Regular, 8.5, 0.0, &l);
             }
         }
@@ -112,8 +157,17 @@ fn source(s: Source) -> &'static str {
 pub fn render(m: &ReportMeta, f: &Fleet) -> Vec<u8> {
     let mut d = Doc::new(&format!("{} ({})", m.title, m.id));
     header(&mut d, m, f);
-    let cats: Vec<(String, f64)> = f.by_category.iter().map(|(c, n, kg)| (format!("{c} ({n})"), *kg)).collect();
-    let countries: Vec<(String, f64)> = f.by_country.iter().take(12).map(|(c, n, kg)| (format!("{c} ({n})"), *kg)).collect();
+    let cats: Vec<(String, f64)> = f
+        .by_category
+        .iter()
+        .map(|(c, n, kg)| (format!("{c} ({n})"), *kg))
+        .collect();
+    let countries: Vec<(String, f64)> = f
+        .by_country
+        .iter()
+        .take(12)
+        .map(|(c, n, kg)| (format!("{c} ({n})"), *kg))
+        .collect();
     if m.kind == "hotspot" {
         let (stage, share) = f.dominant_stage();
         d.line(Font::Bold, 11.0, 0.0, "What dominates, and why");
@@ -122,26 +176,50 @@ pub fn render(m: &ReportMeta, f: &Fleet) -> Vec<u8> {
             "use" => "electricity: long lifetimes, power-hungry devices or carbon-intensive grids",
             _ => "logistics and end of life, unusually",
         };
-        d.paragraph(Font::Regular, 10.0, &format!("{:.0}% of the fleet's footprint is {stage} - {why}.", share * 100.0));
+        d.paragraph(
+            Font::Regular,
+            10.0,
+            &format!(
+                "{:.0}% of the fleet's footprint is {stage} - {why}.",
+                share * 100.0
+            ),
+        );
         if let Some((c, n, kg)) = f.by_category.first() {
             d.paragraph(
                 Font::Regular,
                 10.0,
-                &format!("The largest category is {c}: {n} devices, {kg:.0} kg CO2e ({:.0}%).", kg / f.total_kg.max(1e-9) * 100.0),
+                &format!(
+                    "The largest category is {c}: {n} devices, {kg:.0} kg CO2e ({:.0}%).",
+                    kg / f.total_kg.max(1e-9) * 100.0
+                ),
             );
         }
         if let Some((c, n, kg)) = f.by_country.first() {
-            d.paragraph(Font::Regular, 10.0, &format!("The largest use location is {c}: {n} devices, {kg:.0} kg CO2e."));
+            d.paragraph(
+                Font::Regular,
+                10.0,
+                &format!("The largest use location is {c}: {n} devices, {kg:.0} kg CO2e."),
+            );
         }
         d.gap(4.0);
         d.line(Font::Bold, 11.0, 0.0, "Levers, ranked by effect");
-        let lever_rows: Vec<(String, f64)> = f.levers.iter().map(|l| (l.name.clone(), l.saving_kg)).collect();
+        let lever_rows: Vec<(String, f64)> = f
+            .levers
+            .iter()
+            .map(|l| (l.name.clone(), l.saving_kg))
+            .collect();
         d.bars(&lever_rows, "kg CO2e saved", (0.30, 0.65, 0.32));
         for l in &f.levers {
             d.paragraph(
                 Font::Regular,
                 9.0,
-                &format!("{}: {:.0} kg CO2e ({:.1}% of the footprint). {}", l.name, l.saving_kg, l.share_of_total * 100.0, l.description),
+                &format!(
+                    "{}: {:.0} kg CO2e ({:.1}% of the footprint). {}",
+                    l.name,
+                    l.saving_kg,
+                    l.share_of_total * 100.0,
+                    l.description
+                ),
             );
         }
         d.gap(4.0);
@@ -149,9 +227,21 @@ pub fn render(m: &ReportMeta, f: &Fleet) -> Vec<u8> {
         let rows: Vec<Vec<String>> = f
             .top(10)
             .iter()
-            .map(|l| vec![format!("{}", l.index + 1), l.label.clone(), l.category.clone(), l.country.clone(), format!("{:.2}", l.total_kg)])
+            .map(|l| {
+                vec![
+                    format!("{}", l.index + 1),
+                    l.label.clone(),
+                    l.category.clone(),
+                    l.country.clone(),
+                    format!("{:.2}", l.total_kg),
+                ]
+            })
             .collect();
-        d.table(&["#", "Device", "Category", "Country", "kg CO2e"], &[30.0, 220.0, 90.0, 60.0, 80.0], &rows);
+        d.table(
+            &["#", "Device", "Category", "Country", "kg CO2e"],
+            &[30.0, 220.0, 90.0, 60.0, 80.0],
+            &rows,
+        );
         d.gap(6.0);
         d.line(Font::Bold, 11.0, 0.0, "By category (kg CO2e)");
         d.bars(&cats, "kg CO2e", (0.16, 0.38, 0.62));
@@ -181,7 +271,9 @@ pub fn render(m: &ReportMeta, f: &Fleet) -> Vec<u8> {
             })
             .collect();
         d.table(
-            &["#", "Device", "Category", "Country", "Source", "Prod.", "Use", "kg CO2e"],
+            &[
+                "#", "Device", "Category", "Country", "Source", "Prod.", "Use", "kg CO2e",
+            ],
             &[34.0, 160.0, 62.0, 44.0, 40.0, 50.0, 45.0, 48.0],
             &rows,
         );
@@ -200,7 +292,9 @@ mod tests {
     #[test]
     fn a_long_fleet_paginates_with_repeated_headers() {
         let engine = Engine::builtin();
-        let devices: Vec<_> = (0..300).map(|i| json!({"category": if i % 2 == 0 { "laptop" } else { "monitor" }})).collect();
+        let devices: Vec<_> = (0..300)
+            .map(|i| json!({"category": if i % 2 == 0 { "laptop" } else { "monitor" }}))
+            .collect();
         let f = analyse(&engine, &devices);
         let meta = ReportMeta {
             id: "rep_1",
@@ -222,9 +316,18 @@ mod tests {
         // 300 device rows at ~60 per page, after the summary page(s).
         assert!((6..=12).contains(&count), "{count} pages");
         let headers = text.matches("Prod.").count();
-        assert!(headers >= count - 1 && headers <= count, "the table header repeats on every page it spans ({headers} of {count})");
+        assert!(
+            headers >= count - 1 && headers <= count,
+            "the table header repeats on every page it spans ({headers} of {count})"
+        );
         std::fs::write(std::env::temp_dir().join("ct-report-test.pdf"), &pdf).unwrap();
-        let hot = render(&ReportMeta { kind: "hotspot", ..meta }, &f);
+        let hot = render(
+            &ReportMeta {
+                kind: "hotspot",
+                ..meta
+            },
+            &f,
+        );
         assert!(hot.len() > 2_000);
     }
 }

@@ -78,7 +78,7 @@ test('bad input is a 4xx problem naming every bad field', async () => {
   assertProblem(await api('POST', '/footprint', { raw: '{"category": "laptop"', headers: { 'Content-Type': 'application/json' } }), 400, 'malformed_json');
   assertProblem(await api('POST', '/footprint', { raw: '', headers: { 'Content-Type': 'application/json' } }), 400, 'malformed_json');
   assertProblem(await api('POST', '/footprint', { raw: 'category=laptop', headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }), 415);
-  assertProblem(await api('POST', '/footprint', { raw: JSON.stringify({ category: 'laptop', pad: 'x'.repeat(3 * 1024 * 1024) }),
+  assertProblem(await api('POST', '/footprint', { raw: JSON.stringify({ category: 'laptop', pad: 'x'.repeat(5 * 1024 * 1024) }),
     headers: { 'Content-Type': 'application/json' } }), 413, 'payload_too_large');
   p = assertProblem(await api('POST', '/footprint', { body: {} }), 422);
   assert.equal(p.errors[0].field, 'category');
