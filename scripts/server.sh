@@ -1,14 +1,15 @@
 # Sourced by test.sh and bench.sh: start the built worker under `wrangler dev` on a free port
 # with a fresh state directory, the D1 migrations applied and generated secrets, and stop it
 # when the calling script exits. Sets CT_BASE_URL, CT_ADMIN_TOKEN, CT_STATE_DIR, and
-# CT_ICECAT_PORT: the worker's Icecat base URL points there, where the end-to-end suite
-# runs its fake Icecat server (nothing leaves the machine).
+# CT_ICECAT_PORT / CT_BLANCCO_PORT: the worker's Icecat and Blancco base URLs point there,
+# where the end-to-end suite runs fake servers (nothing leaves the machine).
 
 start_test_server() {
   CT_STATE_DIR="$(mktemp -d /tmp/carbontrace-e2e.XXXXXX)"
   local port
   port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   CT_ICECAT_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+  CT_BLANCCO_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
   CT_ADMIN_TOKEN="adm_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   cat > "$CT_STATE_DIR/test.env" <<VARS
 ADMIN_TOKEN=$CT_ADMIN_TOKEN
@@ -17,6 +18,8 @@ CERT_SIGNING_KEY_ID=test
 ICECAT_USERNAME=e2e
 ICECAT_API_TOKEN=e2e-token
 ICECAT_BASE_URL=http://127.0.0.1:$CT_ICECAT_PORT/api
+BLANCCO_API_URL=http://127.0.0.1:$CT_BLANCCO_PORT/v1
+BLANCCO_API_KEY=e2e-blancco-key
 VARS
   log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"
   wrangler d1 migrations apply DB --local --persist-to "$CT_STATE_DIR/wrangler" >"$CT_STATE_DIR/migrations.log" 2>&1 \
@@ -34,7 +37,7 @@ VARS
     sleep 0.5
   done
   curl -fsS "$CT_BASE_URL/api/v1/health" >/dev/null || { cat "$CT_STATE_DIR/wrangler.log"; return 1; }
-  export CT_BASE_URL CT_ADMIN_TOKEN CT_STATE_DIR CT_ICECAT_PORT
+  export CT_BASE_URL CT_ADMIN_TOKEN CT_STATE_DIR CT_ICECAT_PORT CT_BLANCCO_PORT
 }
 
 stop_test_server() {

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod audit;
+pub mod blancco;
 pub mod catalog;
 pub mod certs;
 pub mod factors;

@@ -68,6 +68,11 @@ impl RequestCtx {
                 return Err(ApiError::unsupported_media_type(&ct));
             }
         }
+        self.raw_body().await
+    }
+
+    /// The raw body, whatever its media type, after the size check.
+    pub async fn raw_body(&mut self) -> Result<Vec<u8>, ApiError> {
         if let Some(len) = self
             .header("Content-Length")
             .and_then(|l| l.parse::<usize>().ok())

@@ -15,6 +15,8 @@ mod admin;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod blancco;
+#[cfg(target_arch = "wasm32")]
 mod certificates;
 #[cfg(target_arch = "wasm32")]
 mod docs;

@@ -361,8 +361,8 @@ async fn set_status(env: &Env, id: &str, status: &str, reason: Option<&str>) -> 
     Ok(())
 }
 
-/// The organisation's stored assets as footprint requests: for now, its certified devices
-/// (Blancco imports join them when that integration lands).
+/// The organisation's stored assets as footprint requests: its certified devices and the
+/// devices imported from Blancco erasure reports.
 async fn asset_devices(env: &Env, org_id: &str) -> worker::Result<Vec<Value>> {
     #[derive(Deserialize)]
     struct C {
@@ -375,11 +375,29 @@ async fn asset_devices(env: &Env, org_id: &str) -> worker::Result<Vec<Value>> {
         .all()
         .await?
         .results()?;
-    Ok(rows
+    let mut devices: Vec<Value> = rows
         .into_iter()
         .filter_map(|c| serde_json::from_str::<Value>(&c.canonical).ok())
         .map(|doc| doc["request"].clone())
-        .collect())
+        .collect();
+    #[derive(Deserialize)]
+    struct A {
+        request: String,
+    }
+    let assets: Vec<A> = env
+        .d1(bindings::DB)?
+        .prepare("SELECT request FROM assets WHERE org_id = ?1 ORDER BY imported_at LIMIT 10000")
+        .bind(&[org_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    devices.extend(
+        assets
+            .into_iter()
+            .filter_map(|a| serde_json::from_str(&a.request).ok()),
+    );
+    devices.truncate(MAX_DEVICES);
+    Ok(devices)
 }
 
 /// The queue job: compute, render, store, record. Deterministic failures end as `failed`

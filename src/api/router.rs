@@ -11,8 +11,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, certificates, docs, footprint, health, products, reference, reports, savings, state,
-    usage,
+    admin, blancco, certificates, docs, footprint, health, products, reference, reports, savings,
+    state, usage,
 };
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
@@ -127,6 +127,8 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::CertificateVerify(id) => certificates::verify(rc, &id).await,
         Route::ReportCreate => reports::create(rc).await,
         Route::Report(id) => reports::get(rc, &id).await,
+        Route::BlanccoSync => blancco::sync(rc).await,
+        Route::BlanccoJob(id) => blancco::job_status(rc, &id).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

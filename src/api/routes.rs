@@ -25,6 +25,8 @@ pub enum Route {
     CertificateVerify(String),
     ReportCreate,
     Report(String),
+    BlanccoSync,
+    BlanccoJob(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -62,6 +64,7 @@ impl Route {
             }
             Route::CertificateVerify(_) => Access::Public,
             Route::ReportCreate | Route::Report(_) => Access::Keyed,
+            Route::BlanccoSync | Route::BlanccoJob(_) => Access::Keyed,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -147,6 +150,14 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["reports", "{id}"],
         methods: &[("GET", |p| Route::Report(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["integrations", "blancco", "sync"],
+        methods: &[("POST", |_| Route::BlanccoSync)],
+    },
+    Entry {
+        pattern: &["integrations", "blancco", "sync", "{id}"],
+        methods: &[("GET", |p| Route::BlanccoJob(p[0].to_string()))],
     },
     Entry {
         pattern: &["usage"],

@@ -15,6 +15,8 @@ pub enum Job {
     Audit(super::audit::Record),
     /// Generate a fleet report (its request waits in R2, its row in D1).
     Report { id: String },
+    /// Pull erasure reports from the Blancco cloud, page by page (resumable).
+    BlanccoPull { id: String },
 }
 
 #[event(queue)]
@@ -60,5 +62,6 @@ async fn run(job: &Job, env: &Env, ctx: &Context) -> worker::Result<()> {
         }
         Job::Audit(record) => super::audit::append_now(env, record).await.map(|_| ()),
         Job::Report { id } => crate::api::reports::run(env, ctx, id).await,
+        Job::BlanccoPull { id } => crate::api::blancco::run_pull(env, ctx, id).await,
     }
 }

@@ -174,7 +174,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
             grid,
         )
         .avoided_kg_co2e;
-                                         // Same use, on a low-carbon grid.
+        // Same use, on a low-carbon grid.
         let mut moved = input.clone();
         moved.usage.country = Some(LOW_CARBON_GRID.into());
         if moved.usage.yearly_kwh.is_none() {
