@@ -26,7 +26,7 @@ VARS
     || { cat "$CT_STATE_DIR/migrations.log"; return 1; }
   log "starting wrangler dev on 127.0.0.1:$port"
   setsid wrangler dev --local --persist-to "$CT_STATE_DIR/wrangler" --port "$port" --ip 127.0.0.1 \
-    --env-file "$CT_STATE_DIR/test.env" --show-interactive-dev-session=false \
+    --env-file "$CT_STATE_DIR/test.env" --show-interactive-dev-session=false --test-scheduled \
     >"$CT_STATE_DIR/wrangler.log" 2>&1 < /dev/null &
   CT_WRANGLER_PID=$!
   trap stop_test_server EXIT

@@ -16,6 +16,7 @@ pub mod audit;
 pub mod blancco;
 pub mod catalog;
 pub mod certs;
+pub mod export;
 pub mod factors;
 pub mod keys;
 pub mod lca;

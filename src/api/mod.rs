@@ -21,6 +21,8 @@ mod certificates;
 #[cfg(target_arch = "wasm32")]
 mod docs;
 #[cfg(target_arch = "wasm32")]
+pub(crate) mod exports;
+#[cfg(target_arch = "wasm32")]
 mod footprint;
 #[cfg(target_arch = "wasm32")]
 mod health;

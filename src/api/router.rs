@@ -11,8 +11,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, blancco, certificates, docs, footprint, health, products, reference, reports, savings,
-    state, usage,
+    admin, blancco, certificates, docs, exports, footprint, health, products, reference, reports,
+    savings, state, usage,
 };
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
@@ -21,6 +21,15 @@ use super::{
 pub fn start() {
     console_error_panic_hook::set_once();
     state::warm();
+}
+
+/// Cron: delete expired export archives.
+#[event(scheduled)]
+pub async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
+    match exports::expire(&env).await {
+        Ok(n) => worker::console_log!("expired {n} export archive(s)"),
+        Err(e) => worker::console_error!("export expiry failed: {e}"),
+    }
 }
 
 #[event(fetch)]
@@ -129,6 +138,9 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::Report(id) => reports::get(rc, &id).await,
         Route::BlanccoSync => blancco::sync(rc).await,
         Route::BlanccoJob(id) => blancco::job_status(rc, &id).await,
+        Route::ExportCreate => exports::create(rc).await,
+        Route::Export(id) => exports::get(rc, &id).await,
+        Route::ExportDelete(id) => exports::delete(rc, &id).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

@@ -27,6 +27,9 @@ pub enum Route {
     Report(String),
     BlanccoSync,
     BlanccoJob(String),
+    ExportCreate,
+    Export(String),
+    ExportDelete(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -65,6 +68,7 @@ impl Route {
             Route::CertificateVerify(_) => Access::Public,
             Route::ReportCreate | Route::Report(_) => Access::Keyed,
             Route::BlanccoSync | Route::BlanccoJob(_) => Access::Keyed,
+            Route::ExportCreate | Route::Export(_) | Route::ExportDelete(_) => Access::Keyed,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -158,6 +162,17 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["integrations", "blancco", "sync", "{id}"],
         methods: &[("GET", |p| Route::BlanccoJob(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["exports"],
+        methods: &[("POST", |_| Route::ExportCreate)],
+    },
+    Entry {
+        pattern: &["exports", "{id}"],
+        methods: &[
+            ("GET", |p| Route::Export(p[0].to_string())),
+            ("DELETE", |p| Route::ExportDelete(p[0].to_string())),
+        ],
     },
     Entry {
         pattern: &["usage"],

@@ -17,6 +17,8 @@ pub enum Job {
     Report { id: String },
     /// Pull erasure reports from the Blancco cloud, page by page (resumable).
     BlanccoPull { id: String },
+    /// Build an organisation's GDPR export archive.
+    Export { id: String },
 }
 
 #[event(queue)]
@@ -63,5 +65,6 @@ async fn run(job: &Job, env: &Env, ctx: &Context) -> worker::Result<()> {
         Job::Audit(record) => super::audit::append_now(env, record).await.map(|_| ()),
         Job::Report { id } => crate::api::reports::run(env, ctx, id).await,
         Job::BlanccoPull { id } => crate::api::blancco::run_pull(env, ctx, id).await,
+        Job::Export { id } => crate::api::exports::run(env, ctx, id).await,
     }
 }

@@ -29,7 +29,7 @@ test('deep health touches KV, D1, the Durable Object, R2 and the Queue; the cons
   for (const b of ['kv', 'd1', 'durable_object', 'r2', 'queue']) {
     assert.equal(c[b].ok, true, `${b}: ${JSON.stringify(c[b])}`);
   }
-  assert.equal(c.d1.schema_version, '5');
+  assert.equal(c.d1.schema_version, '6');
   assert.match(c.kv.wrote_and_read, /^[0-9a-f]{16}$/);
   // Durable Object state persists between calls: the ping count grows.
   const again = await api('GET', '/health', { token: ADMIN_TOKEN });
