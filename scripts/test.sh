@@ -28,6 +28,9 @@ if ! command -v qpdf >/dev/null || ! command -v pdftotext >/dev/null; then
   (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils) >&2
 fi
 
+# The OData suite drives the feed with a real OData v4 client library.
+python3 -c "import odata" 2>/dev/null || { log "installing python-odata (PyPI)"; pip install -q python-odata==0.8.1 >&2; }
+
 bash scripts/build.sh
 
 source scripts/server.sh

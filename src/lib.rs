@@ -21,6 +21,7 @@ pub mod factors;
 pub mod keys;
 pub mod lca;
 pub mod limits;
+pub mod odata;
 pub mod pdf;
 pub mod secure;
 pub mod version;

@@ -135,13 +135,30 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "This route needs the admin token as a Bearer token.",
             ))
         }
+        Access::Enterprise if caller.key_id.is_none() => {
+            let mut e = ApiError::unauthorized(
+                "api_key_required",
+                "The OData feed needs an Enterprise API key: Basic auth with the key as password, or Bearer.",
+            );
+            e.headers = vec![("WWW-Authenticate", "Basic realm=\"odata\", Bearer realm=\"carbontrace\"".into())];
+            return Err(e);
+        }
+        Access::Enterprise if !matches!(caller.plan, Plan::Enterprise | Plan::Internal) => {
+            return Err(ApiError::new(
+                403,
+                "plan_required",
+                "Enterprise plan required",
+                format!("The OData feed is part of the Enterprise plan; this key is on {}.", caller.plan.name()),
+            )
+            .with_extension("required_plan", "enterprise".into()));
+        }
         Access::Keyed if caller.key_id.is_none() => {
             return Err(ApiError::unauthorized(
                 "api_key_required",
                 "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox).",
             ))
         }
-        Access::Metered | Access::Keyed => {
+        Access::Metered | Access::Keyed | Access::Enterprise => {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }
@@ -166,7 +183,18 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             quota: None,
         });
     }
-    let Some(token) = rc.bearer() else {
+    let basic = header
+        .split_once(' ')
+        .filter(|(s, _)| s.eq_ignore_ascii_case("basic"))
+        .and_then(|(_, b)| {
+            use base64::Engine as _;
+            let raw = base64::engine::general_purpose::STANDARD
+                .decode(b.trim())
+                .ok()?;
+            let text = String::from_utf8(raw).ok()?;
+            text.split_once(':').map(|(_, pass)| pass.to_string())
+        });
+    let Some(token) = rc.bearer().or(basic) else {
         return Err(ApiError::unauthorized(
             "malformed_authorization",
             format!(

@@ -31,6 +31,8 @@ mod idempotency;
 #[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
+mod odata;
+#[cfg(target_arch = "wasm32")]
 mod products;
 #[cfg(target_arch = "wasm32")]
 mod reference;

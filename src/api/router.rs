@@ -11,8 +11,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, blancco, certificates, docs, exports, footprint, health, products, reference, reports,
-    savings, state, usage,
+    admin, blancco, certificates, docs, exports, footprint, health, odata, products, reference,
+    reports, savings, state, usage,
 };
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
@@ -141,6 +141,7 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::ExportCreate => exports::create(rc).await,
         Route::Export(id) => exports::get(rc, &id).await,
         Route::ExportDelete(id) => exports::delete(rc, &id).await,
+        Route::OData(segments) => odata::serve(rc, &segments).await,
         Route::AdminCreateKey => admin::create_key(rc).await,
         Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
         Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,

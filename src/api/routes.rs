@@ -30,6 +30,7 @@ pub enum Route {
     ExportCreate,
     Export(String),
     ExportDelete(String),
+    OData(Vec<String>),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -48,6 +49,8 @@ pub enum Access {
     Metered,
     /// An API key (401 without one); metered.
     Keyed,
+    /// An API key of the Enterprise plan (Bearer or Basic with the key as password).
+    Enterprise,
     /// The admin token.
     Admin,
 }
@@ -69,6 +72,7 @@ impl Route {
             Route::ReportCreate | Route::Report(_) => Access::Keyed,
             Route::BlanccoSync | Route::BlanccoJob(_) => Access::Keyed,
             Route::ExportCreate | Route::Export(_) | Route::ExportDelete(_) => Access::Keyed,
+            Route::OData(_) => Access::Enterprise,
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -173,6 +177,22 @@ const TABLE: &[Entry] = &[
             ("GET", |p| Route::Export(p[0].to_string())),
             ("DELETE", |p| Route::ExportDelete(p[0].to_string())),
         ],
+    },
+    Entry {
+        pattern: &["odata"],
+        methods: &[("GET", |_| Route::OData(Vec::new()))],
+    },
+    Entry {
+        pattern: &["odata", "{resource}"],
+        methods: &[("GET", |p| {
+            Route::OData(p.iter().map(|s| s.to_string()).collect())
+        })],
+    },
+    Entry {
+        pattern: &["odata", "{resource}", "{sub}"],
+        methods: &[("GET", |p| {
+            Route::OData(p.iter().map(|s| s.to_string()).collect())
+        })],
     },
     Entry {
         pattern: &["usage"],

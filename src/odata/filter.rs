@@ -1,0 +1,478 @@
+//! `$filter` → AST → SQL with bound parameters.
+//!
+//! Grammar (what Power Query, Excel and Tableau send):
+//! ```text
+//! or      := and ('or' and)*
+//! and     := not ('and' not)*
+//! not     := 'not' not | compare
+//! compare := operand (('eq'|'ne'|'gt'|'ge'|'lt'|'le') operand | 'in' '(' literal (',' literal)* ')')?
+//! operand := '(' or ')' | function '(' args ')' | property | literal
+//! ```
+//! Functions: contains, startswith, endswith (string, string); year, month, day (date);
+//! tolower, toupper. Literals: 'text' ('' escapes a quote), numbers, true, false, null, and
+//! unquoted date-times (`2026-01-01T00:00:00Z`) or dates, normalised to the stored form.
+
+use super::{EntitySet, Param, Prop, QueryError};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lit {
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Null,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Expr {
+    Prop(&'static Prop),
+    Lit(Lit),
+    Cmp(Box<Expr>, &'static str, Box<Expr>),
+    In(Box<Expr>, Vec<Lit>),
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>),
+    Func(&'static str, Vec<Expr>),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Tok {
+    Ident(String),
+    Str(String),
+    Num(f64),
+    DateTime(String),
+    LParen,
+    RParen,
+    Comma,
+}
+
+fn err(pos: usize, msg: impl Into<String>) -> QueryError {
+    QueryError::new("$filter", format!("{} (at position {pos})", msg.into()))
+}
+
+/// Stored timestamps look like JavaScript's `toISOString()`: `2026-01-01T00:00:00.000Z`.
+fn normalise_datetime(s: &str) -> String {
+    let (date, time) = s.split_once('T').unwrap_or((s, "00:00:00Z"));
+    let time = time.trim_end_matches('Z');
+    let (hms, frac) = time.split_once('.').unwrap_or((time, ""));
+    let hms = if hms.len() == 5 {
+        format!("{hms}:00")
+    } else {
+        hms.to_string()
+    };
+    let ms: String = format!("{frac:0<3}").chars().take(3).collect();
+    format!("{date}T{hms}.{ms}Z")
+}
+
+fn lex(s: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut out = Vec::new();
+    while i < b.len() {
+        let c = b[i];
+        let start = i;
+        match c {
+            b' ' | b'\t' => i += 1,
+            b'(' => {
+                out.push((start, Tok::LParen));
+                i += 1;
+            }
+            b')' => {
+                out.push((start, Tok::RParen));
+                i += 1;
+            }
+            b',' => {
+                out.push((start, Tok::Comma));
+                i += 1;
+            }
+            b'\'' => {
+                i += 1;
+                let mut text = String::new();
+                loop {
+                    match b.get(i) {
+                        None => return Err(err(start, "unterminated string literal")),
+                        Some(b'\'') if b.get(i + 1) == Some(&b'\'') => {
+                            text.push('\'');
+                            i += 2;
+                        }
+                        Some(b'\'') => {
+                            i += 1;
+                            break;
+                        }
+                        Some(_) => {
+                            let ch = s[i..].chars().next().unwrap_or('?');
+                            text.push(ch);
+                            i += ch.len_utf8();
+                        }
+                    }
+                }
+                out.push((start, Tok::Str(text)));
+            }
+            b'0'..=b'9' | b'-' => {
+                while i < b.len()
+                    && (b[i].is_ascii_alphanumeric() || matches!(b[i], b'.' | b'-' | b':' | b'+'))
+                {
+                    i += 1;
+                }
+                let word = &s[start..i];
+                if word.len() >= 10 && word.as_bytes()[4] == b'-' && word.as_bytes()[7] == b'-' {
+                    out.push((start, Tok::DateTime(normalise_datetime(word))));
+                } else {
+                    let v: f64 = word
+                        .trim_end_matches(['d', 'D', 'm', 'M', 'f', 'F', 'L'])
+                        .parse()
+                        .map_err(|_| err(start, format!("`{word}` is not a number or date")))?;
+                    out.push((start, Tok::Num(v)));
+                }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'/')
+                {
+                    i += 1;
+                }
+                out.push((start, Tok::Ident(s[start..i].to_string())));
+            }
+            _ => {
+                return Err(err(
+                    start,
+                    format!(
+                        "unexpected character `{}`",
+                        s[start..].chars().next().unwrap_or('?')
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
+struct Parser<'a> {
+    set: &'static EntitySet,
+    toks: Vec<(usize, Tok)>,
+    pos: usize,
+    len: usize,
+    _src: &'a str,
+}
+
+const FUNCS: [&str; 8] = [
+    "contains",
+    "startswith",
+    "endswith",
+    "year",
+    "month",
+    "day",
+    "tolower",
+    "toupper",
+];
+const CMPS: [&str; 6] = ["eq", "ne", "gt", "ge", "lt", "le"];
+
+impl Parser<'_> {
+    fn at(&self) -> usize {
+        self.toks.get(self.pos).map(|t| t.0).unwrap_or(self.len)
+    }
+    fn peek(&self) -> Option<&Tok> {
+        self.toks.get(self.pos).map(|t| &t.1)
+    }
+    fn keyword(&self, k: &str) -> bool {
+        matches!(self.peek(), Some(Tok::Ident(w)) if w == k)
+    }
+    fn expect(&mut self, t: Tok, what: &str) -> Result<(), QueryError> {
+        if self.peek() == Some(&t) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(err(self.at(), format!("expected {what}")))
+        }
+    }
+
+    fn or(&mut self) -> Result<Expr, QueryError> {
+        let mut e = self.and()?;
+        while self.keyword("or") {
+            self.pos += 1;
+            e = Expr::Or(Box::new(e), Box::new(self.and()?));
+        }
+        Ok(e)
+    }
+    fn and(&mut self) -> Result<Expr, QueryError> {
+        let mut e = self.not()?;
+        while self.keyword("and") {
+            self.pos += 1;
+            e = Expr::And(Box::new(e), Box::new(self.not()?));
+        }
+        Ok(e)
+    }
+    fn not(&mut self) -> Result<Expr, QueryError> {
+        if self.keyword("not") {
+            self.pos += 1;
+            return Ok(Expr::Not(Box::new(self.not()?)));
+        }
+        self.compare()
+    }
+    fn compare(&mut self) -> Result<Expr, QueryError> {
+        let left = self.operand()?;
+        if let Some(Tok::Ident(w)) = self.peek() {
+            if let Some(op) = CMPS.iter().find(|c| **c == w.as_str()) {
+                self.pos += 1;
+                let right = self.operand()?;
+                return Ok(Expr::Cmp(Box::new(left), op, Box::new(right)));
+            }
+            if w == "in" {
+                self.pos += 1;
+                self.expect(Tok::LParen, "`(` after in")?;
+                let mut items = Vec::new();
+                loop {
+                    let at = self.at();
+                    match self.operand()? {
+                        Expr::Lit(l) => items.push(l),
+                        _ => return Err(err(at, "`in` takes a list of literals")),
+                    }
+                    if self.peek() == Some(&Tok::Comma) {
+                        self.pos += 1;
+                        continue;
+                    }
+                    self.expect(Tok::RParen, "`,` or `)` in the in-list")?;
+                    break;
+                }
+                return Ok(Expr::In(Box::new(left), items));
+            }
+        }
+        Ok(left)
+    }
+    fn operand(&mut self) -> Result<Expr, QueryError> {
+        let at = self.at();
+        let Some((_, tok)) = self.toks.get(self.pos).cloned() else {
+            return Err(err(at, "expression expected"));
+        };
+        self.pos += 1;
+        Ok(match tok {
+            Tok::LParen => {
+                let e = self.or()?;
+                self.expect(Tok::RParen, "`)`")?;
+                e
+            }
+            Tok::Str(s) => Expr::Lit(Lit::Text(s)),
+            Tok::Num(n) => Expr::Lit(Lit::Number(n)),
+            Tok::DateTime(d) => Expr::Lit(Lit::Text(d)),
+            Tok::Ident(w) => match w.as_str() {
+                "true" => Expr::Lit(Lit::Bool(true)),
+                "false" => Expr::Lit(Lit::Bool(false)),
+                "null" => Expr::Lit(Lit::Null),
+                f if self.peek() == Some(&Tok::LParen) => {
+                    let name = FUNCS
+                        .iter()
+                        .find(|x| **x == f)
+                        .ok_or_else(|| err(at, format!("unsupported function `{f}`")))?;
+                    self.pos += 1;
+                    let mut args = vec![self.or()?];
+                    while self.peek() == Some(&Tok::Comma) {
+                        self.pos += 1;
+                        args.push(self.or()?);
+                    }
+                    self.expect(Tok::RParen, "`)` closing the function")?;
+                    let want = if matches!(*name, "contains" | "startswith" | "endswith") {
+                        2
+                    } else {
+                        1
+                    };
+                    if args.len() != want {
+                        return Err(err(at, format!("{name} takes {want} argument(s)")));
+                    }
+                    Expr::Func(name, args)
+                }
+                name => Expr::Prop(self.set.prop(name).ok_or_else(|| {
+                    err(
+                        at,
+                        format!("unknown property `{name}` of {}", self.set.name),
+                    )
+                })?),
+            },
+            Tok::RParen | Tok::Comma => return Err(err(at, "expression expected")),
+        })
+    }
+}
+
+/// Parse a `$filter` for an entity set.
+pub fn parse_filter(set: &'static EntitySet, text: &str) -> Result<Expr, QueryError> {
+    let toks = lex(text)?;
+    let mut p = Parser {
+        set,
+        toks,
+        pos: 0,
+        len: text.len(),
+        _src: text,
+    };
+    let e = p.or()?;
+    if p.pos != p.toks.len() {
+        return Err(err(p.at(), "unexpected text after the expression"));
+    }
+    Ok(e)
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+impl Expr {
+    /// SQL for this expression; literals become `?N` parameters appended to `params`.
+    pub fn to_sql(&self, params: &mut Vec<Param>) -> String {
+        let bind = |p: Param, params: &mut Vec<Param>| {
+            params.push(p);
+            format!("?{}", params.len())
+        };
+        match self {
+            Expr::Prop(p) => p.sql.to_string(),
+            Expr::Lit(Lit::Text(s)) => bind(Param::Text(s.clone()), params),
+            Expr::Lit(Lit::Number(n)) => bind(Param::Number(*n), params),
+            Expr::Lit(Lit::Bool(b)) => if *b { "1" } else { "0" }.into(),
+            Expr::Lit(Lit::Null) => "NULL".into(),
+            Expr::Cmp(l, op, r) => {
+                if let (Expr::Lit(Lit::Null), side) | (side, Expr::Lit(Lit::Null)) = (&**l, &**r) {
+                    let s = side.to_sql(params);
+                    return match *op {
+                        "eq" => format!("({s} IS NULL)"),
+                        "ne" => format!("({s} IS NOT NULL)"),
+                        _ => "(0)".into(),
+                    };
+                }
+                let sql_op = match *op {
+                    "eq" => "=",
+                    "ne" => "<>",
+                    "gt" => ">",
+                    "ge" => ">=",
+                    "lt" => "<",
+                    _ => "<=",
+                };
+                let (a, b) = (l.to_sql(params), r.to_sql(params));
+                format!("({a} {sql_op} {b})")
+            }
+            Expr::In(l, items) => {
+                let a = l.to_sql(params);
+                let list: Vec<String> = items
+                    .iter()
+                    .map(|i| Expr::Lit(i.clone()).to_sql(params))
+                    .collect();
+                format!("({a} IN ({}))", list.join(", "))
+            }
+            Expr::And(a, b) => format!("({} AND {})", a.to_sql(params), b.to_sql(params)),
+            Expr::Or(a, b) => format!("({} OR {})", a.to_sql(params), b.to_sql(params)),
+            Expr::Not(a) => format!("(NOT {})", a.to_sql(params)),
+            Expr::Func(name, args) => match *name {
+                "contains" | "startswith" | "endswith" => {
+                    let hay = args[0].to_sql(params);
+                    let pattern = match &args[1] {
+                        Expr::Lit(Lit::Text(t)) => {
+                            let t = like_escape(t);
+                            match *name {
+                                "contains" => format!("%{t}%"),
+                                "startswith" => format!("{t}%"),
+                                _ => format!("%{t}"),
+                            }
+                        }
+                        other => {
+                            let v = other.to_sql(params);
+                            return format!("(instr({hay}, {v}) > 0)");
+                        }
+                    };
+                    let p = bind(Param::Text(pattern), params);
+                    format!("({hay} LIKE {p} ESCAPE '\\')")
+                }
+                "year" => format!("CAST(substr({}, 1, 4) AS INTEGER)", args[0].to_sql(params)),
+                "month" => format!("CAST(substr({}, 6, 2) AS INTEGER)", args[0].to_sql(params)),
+                "day" => format!("CAST(substr({}, 9, 2) AS INTEGER)", args[0].to_sql(params)),
+                "tolower" => format!("lower({})", args[0].to_sql(params)),
+                _ => format!("upper({})", args[0].to_sql(params)),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::odata::set;
+
+    fn sql(f: &str) -> (String, Vec<Param>) {
+        let e = parse_filter(set("Assets").unwrap(), f).unwrap();
+        let mut params = Vec::new();
+        (e.to_sql(&mut params), params)
+    }
+
+    #[test]
+    fn comparisons_logic_and_parentheses() {
+        let (s, p) = sql("Category eq 'laptop' and (AvoidedKgCo2e gt 100 or not (RamGb le 8))");
+        assert_eq!(
+            s,
+            "((category = ?1) AND ((avoided_kg_co2e > ?2) OR (NOT (ram_gb <= ?3))))"
+        );
+        assert_eq!(
+            p,
+            vec![
+                Param::Text("laptop".into()),
+                Param::Number(100.0),
+                Param::Number(8.0)
+            ]
+        );
+    }
+
+    #[test]
+    fn functions_dates_in_and_null() {
+        let (s, p) = sql(
+            "contains(Model,'50%') and startswith(Manufacturer,'Dell') and year(ErasedAt) eq 2026",
+        );
+        assert!(s.contains("model LIKE ?1 ESCAPE '\\'"), "{s}");
+        assert_eq!(p[0], Param::Text("%50\\%%".into()));
+        assert!(s.contains("CAST(substr(erased_at, 1, 4) AS INTEGER) = ?3"));
+        let (s, p) = sql("ImportedAt ge 2026-01-01T00:00:00Z and ImportedAt lt 2026-02-01");
+        assert_eq!(
+            p,
+            vec![
+                Param::Text("2026-01-01T00:00:00.000Z".into()),
+                Param::Text("2026-02-01T00:00:00.000Z".into())
+            ]
+        );
+        assert!(s.contains("imported_at >= ?1"));
+        let (s, _) =
+            sql("Category in ('laptop', 'desktop') and Serial eq null and ProductId ne null");
+        assert!(
+            s.contains("category IN (?1, ?2)")
+                && s.contains("serial IS NULL")
+                && s.contains("product_id IS NOT NULL"),
+            "{s}"
+        );
+        let (_, p) = sql("Model eq 'O''Brien'");
+        assert_eq!(p, vec![Param::Text("O'Brien".into())]);
+    }
+
+    #[test]
+    fn injection_is_data_not_sql() {
+        let (s, p) = sql("Model eq 'x'') OR 1=1 --'");
+        assert_eq!(s, "(model = ?1)");
+        assert_eq!(p, vec![Param::Text("x') OR 1=1 --".into())]);
+    }
+
+    #[test]
+    fn errors_name_the_position() {
+        let s = set("Assets").unwrap();
+        let e = parse_filter(s, "Category eq").unwrap_err();
+        assert_eq!(e.target, "$filter");
+        assert!(e.message.contains("position 11"), "{}", e.message);
+        assert!(parse_filter(s, "Nope eq 1")
+            .unwrap_err()
+            .message
+            .contains("unknown property `Nope`"));
+        assert!(parse_filter(s, "Category eq 'x")
+            .unwrap_err()
+            .message
+            .contains("unterminated"));
+        assert!(parse_filter(s, "substringof('a',Model)")
+            .unwrap_err()
+            .message
+            .contains("unsupported function"));
+        assert!(parse_filter(s, "Category eq 'a' 'b'")
+            .unwrap_err()
+            .message
+            .contains("position 16"));
+        assert!(parse_filter(s, "Category ; drop").is_err());
+    }
+}

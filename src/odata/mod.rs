@@ -1,0 +1,517 @@
+//! OData v4 read-only feed: the entity model, CSDL `$metadata`, and query options parsed
+//! into SQL with bound parameters (never string-built from the request). Pure; the edge
+//! layer runs the SQL on D1.
+
+pub mod filter;
+pub mod proof;
+
+use std::fmt::Write as _;
+
+pub use filter::{parse_filter, Expr};
+
+/// Rows per server-driven page.
+pub const PAGE_SIZE: usize = 1000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Edm {
+    String,
+    Decimal,
+    Int64,
+    Boolean,
+    DateTimeOffset,
+}
+
+impl Edm {
+    pub fn name(self) -> &'static str {
+        match self {
+            Edm::String => "Edm.String",
+            Edm::Decimal => "Edm.Decimal",
+            Edm::Int64 => "Edm.Int64",
+            Edm::Boolean => "Edm.Boolean",
+            Edm::DateTimeOffset => "Edm.DateTimeOffset",
+        }
+    }
+}
+
+/// A property: its OData name, the SQL expression that yields it, its type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prop {
+    pub name: &'static str,
+    pub sql: &'static str,
+    pub edm: Edm,
+}
+
+/// An entity set backed by a D1 table (rows of one organisation).
+#[derive(Debug)]
+pub struct EntitySet {
+    pub name: &'static str,
+    pub entity_type: &'static str,
+    pub table: &'static str,
+    /// SQL restricting rows to the organisation (bound as ?1) and to this set.
+    pub scope: &'static str,
+    pub key: &'static str,
+    pub props: &'static [Prop],
+}
+
+const fn p(name: &'static str, sql: &'static str, edm: Edm) -> Prop {
+    Prop { name, sql, edm }
+}
+
+pub const SETS: &[EntitySet] = &[
+    EntitySet {
+        name: "Calculations",
+        entity_type: "Calculation",
+        table: "certificates",
+        scope: "org_id = ?1 AND kind = 'footprint'",
+        key: "Id",
+        props: &[
+            p("Id", "id", Edm::String),
+            p("CalculatedAt", "issued_at", Edm::DateTimeOffset),
+            p(
+                "Category",
+                "json_extract(canonical, '$.result.category')",
+                Edm::String,
+            ),
+            p(
+                "ProductId",
+                "json_extract(canonical, '$.result.product.id')",
+                Edm::String,
+            ),
+            p(
+                "Source",
+                "json_extract(canonical, '$.result.source')",
+                Edm::String,
+            ),
+            p(
+                "ProductionKgCo2e",
+                "json_extract(canonical, '$.result.breakdown.production_kg')",
+                Edm::Decimal,
+            ),
+            p(
+                "TransportKgCo2e",
+                "json_extract(canonical, '$.result.breakdown.transport_kg')",
+                Edm::Decimal,
+            ),
+            p(
+                "UseKgCo2e",
+                "json_extract(canonical, '$.result.breakdown.use_kg')",
+                Edm::Decimal,
+            ),
+            p(
+                "EndOfLifeKgCo2e",
+                "json_extract(canonical, '$.result.breakdown.end_of_life_kg')",
+                Edm::Decimal,
+            ),
+            p("TotalKgCo2e", "total_kg_co2e", Edm::Decimal),
+            p("FactorSetVersion", "factor_set_version", Edm::String),
+        ],
+    },
+    EntitySet {
+        name: "Certificates",
+        entity_type: "Certificate",
+        table: "certificates",
+        scope: "org_id = ?1",
+        key: "Id",
+        props: &[
+            p("Id", "id", Edm::String),
+            p("Kind", "kind", Edm::String),
+            p("IssuedAt", "issued_at", Edm::DateTimeOffset),
+            p("TotalKgCo2e", "total_kg_co2e", Edm::Decimal),
+            p("ContentHash", "content_hash", Edm::String),
+            p("FactorSetVersion", "factor_set_version", Edm::String),
+            p("Revoked", "(revoked_at IS NOT NULL)", Edm::Boolean),
+            p("RevokedAt", "revoked_at", Edm::DateTimeOffset),
+        ],
+    },
+    EntitySet {
+        name: "Assets",
+        entity_type: "Asset",
+        table: "assets",
+        scope: "org_id = ?1",
+        key: "DocumentId",
+        props: &[
+            p("DocumentId", "document_id", Edm::String),
+            p("Source", "source", Edm::String),
+            p("Manufacturer", "manufacturer", Edm::String),
+            p("Model", "model", Edm::String),
+            p("Serial", "serial", Edm::String),
+            p("Category", "category", Edm::String),
+            p("ProductId", "product_id", Edm::String),
+            p("RamGb", "ram_gb", Edm::Decimal),
+            p("StorageGb", "storage_gb", Edm::Decimal),
+            p("ErasureStandard", "erasure_standard", Edm::String),
+            p("ErasedAt", "erased_at", Edm::DateTimeOffset),
+            p("AvoidedKgCo2e", "avoided_kg_co2e", Edm::Decimal),
+            p("ImportedAt", "imported_at", Edm::DateTimeOffset),
+        ],
+    },
+    EntitySet {
+        name: "AuditLog",
+        entity_type: "AuditEntry",
+        table: "audit_log",
+        scope: "org_id = ?1",
+        key: "Seq",
+        props: &[
+            p("Seq", "seq", Edm::Int64),
+            p("At", "at", Edm::DateTimeOffset),
+            p("Actor", "actor", Edm::String),
+            p("Action", "action", Edm::String),
+            p("Target", "target", Edm::String),
+            p("Details", "details", Edm::String),
+            p("PrevHash", "prev_hash", Edm::String),
+            p("Hash", "hash", Edm::String),
+        ],
+    },
+];
+
+pub const NAMESPACE: &str = "CarbonTrace";
+
+pub fn set(name: &str) -> Option<&'static EntitySet> {
+    SETS.iter().find(|s| s.name == name)
+}
+
+impl EntitySet {
+    pub fn prop(&self, name: &str) -> Option<&'static Prop> {
+        self.props.iter().find(|p| p.name == name)
+    }
+}
+
+/// The CSDL document (XML: Tableau needs it).
+pub fn metadata() -> String {
+    let mut x = String::from(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<edmx:Edmx Version=\"4.0\" xmlns:edmx=\"http://docs.oasis-open.org/odata/ns/edmx\">\n<edmx:DataServices>\n",
+    );
+    let _ = writeln!(
+        x,
+        "<Schema Namespace=\"{NAMESPACE}\" xmlns=\"http://docs.oasis-open.org/odata/ns/edm\">"
+    );
+    for s in SETS {
+        let _ = writeln!(x, "<EntityType Name=\"{}\">", s.entity_type);
+        let _ = writeln!(x, "<Key><PropertyRef Name=\"{}\"/></Key>", s.key);
+        for p in s.props {
+            let nullable = if p.name == s.key {
+                " Nullable=\"false\""
+            } else {
+                ""
+            };
+            let _ = writeln!(
+                x,
+                "<Property Name=\"{}\" Type=\"{}\"{nullable}/>",
+                p.name,
+                p.edm.name()
+            );
+        }
+        x.push_str("</EntityType>\n");
+    }
+    x.push_str("<EntityContainer Name=\"Default\">\n");
+    for s in SETS {
+        let _ = writeln!(
+            x,
+            "<EntitySet Name=\"{}\" EntityType=\"{NAMESPACE}.{}\"/>",
+            s.name, s.entity_type
+        );
+    }
+    x.push_str("</EntityContainer>\n</Schema>\n</edmx:DataServices>\n</edmx:Edmx>\n");
+    x
+}
+
+/// An error in OData's format, naming the option and position.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryError {
+    pub target: String,
+    pub message: String,
+}
+
+impl QueryError {
+    pub fn new(target: &str, message: impl Into<String>) -> QueryError {
+        QueryError {
+            target: target.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A SQL parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    Text(String),
+    Number(f64),
+}
+
+/// Parsed query options.
+#[derive(Debug, Clone, Default)]
+pub struct Query {
+    pub select: Vec<&'static Prop>,
+    pub filter: Option<Expr>,
+    pub orderby: Vec<(&'static Prop, bool)>,
+    pub top: Option<usize>,
+    pub skip: usize,
+    pub count: bool,
+    /// Rows already served by earlier pages (from `$skiptoken`).
+    pub offset: usize,
+}
+
+/// Parse the query options of a request on `set`. Unknown `$` options are refused;
+/// other parameters (like `api_key`) are ignored.
+pub fn parse_query(
+    set: &'static EntitySet,
+    pairs: &[(String, String)],
+) -> Result<Query, QueryError> {
+    let mut q = Query::default();
+    for (k, v) in pairs {
+        match k.as_str() {
+            "$select" => {
+                for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    if name == "*" {
+                        q.select.clear();
+                        break;
+                    }
+                    let p = set.prop(name).ok_or_else(|| {
+                        QueryError::new(
+                            "$select",
+                            format!("unknown property `{name}` of {}", set.name),
+                        )
+                    })?;
+                    q.select.push(p);
+                }
+            }
+            "$filter" => q.filter = Some(parse_filter(set, v)?),
+            "$orderby" => {
+                for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+                    let mut parts = item.split_whitespace();
+                    let name = parts.next().unwrap_or("");
+                    let p = set.prop(name).ok_or_else(|| {
+                        QueryError::new(
+                            "$orderby",
+                            format!("unknown property `{name}` of {}", set.name),
+                        )
+                    })?;
+                    let desc = match parts.next() {
+                        None | Some("asc") => false,
+                        Some("desc") => true,
+                        Some(other) => {
+                            return Err(QueryError::new(
+                                "$orderby",
+                                format!("expected asc or desc after {name}, found `{other}`"),
+                            ))
+                        }
+                    };
+                    q.orderby.push((p, desc));
+                }
+            }
+            "$top" => {
+                q.top = Some(
+                    v.parse()
+                        .map_err(|_| QueryError::new("$top", "must be a non-negative integer"))?,
+                )
+            }
+            "$skip" => {
+                q.skip = v
+                    .parse()
+                    .map_err(|_| QueryError::new("$skip", "must be a non-negative integer"))?
+            }
+            "$count" => {
+                q.count = match v.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(QueryError::new("$count", "must be true or false")),
+                }
+            }
+            "$format" if v != "json" && !v.starts_with("application/json") => {
+                return Err(QueryError::new("$format", "only json is served"));
+            }
+            "$format" => {}
+            "$skiptoken" => {
+                q.offset = decode_skiptoken(v).ok_or_else(|| {
+                    QueryError::new("$skiptoken", "not a token this service issued")
+                })?
+            }
+            other if other.starts_with('$') => {
+                return Err(QueryError::new(
+                    other,
+                    format!("the query option {other} is not supported by this read-only feed"),
+                ))
+            }
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+pub fn encode_skiptoken(offset: usize) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("o:{offset}"))
+}
+
+fn decode_skiptoken(t: &str) -> Option<usize> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(t)
+        .ok()?;
+    String::from_utf8(raw)
+        .ok()?
+        .strip_prefix("o:")?
+        .parse()
+        .ok()
+}
+
+/// The SQL of one page, its parameters (?1 = the organisation), and the page's row limit.
+pub fn page_sql(set: &EntitySet, q: &Query, org_id: &str) -> (String, Vec<Param>, usize) {
+    let props: Vec<&Prop> = if q.select.is_empty() {
+        set.props.iter().collect()
+    } else {
+        q.select.clone()
+    };
+    let cols: Vec<String> = props
+        .iter()
+        .map(|p| format!("{} AS \"{}\"", p.sql, p.name))
+        .collect();
+    let mut params = vec![Param::Text(org_id.into())];
+    let mut sql = format!(
+        "SELECT {} FROM {} WHERE {}",
+        cols.join(", "),
+        set.table,
+        set.scope
+    );
+    if let Some(f) = &q.filter {
+        let _ = write!(sql, " AND ({})", f.to_sql(&mut params));
+    }
+    sql.push_str(&order_by(set, q));
+    let served = q.offset;
+    let remaining = q
+        .top
+        .map(|t| t.saturating_sub(served))
+        .unwrap_or(usize::MAX);
+    let limit = remaining.min(PAGE_SIZE);
+    let _ = write!(sql, " LIMIT {} OFFSET {}", limit + 1, q.skip + served);
+    (sql, params, limit)
+}
+
+/// The count of rows the filter selects (`$count=true`, `/$count`).
+pub fn count_sql(set: &EntitySet, q: &Query, org_id: &str) -> (String, Vec<Param>) {
+    let mut params = vec![Param::Text(org_id.into())];
+    let mut sql = format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE {}",
+        set.table, set.scope
+    );
+    if let Some(f) = &q.filter {
+        let _ = write!(sql, " AND ({})", f.to_sql(&mut params));
+    }
+    (sql, params)
+}
+
+fn order_by(set: &EntitySet, q: &Query) -> String {
+    let key = set.prop(set.key).expect("the key is a property");
+    let mut parts: Vec<String> = q
+        .orderby
+        .iter()
+        .map(|(p, desc)| format!("{} {}", p.sql, if *desc { "DESC" } else { "ASC" }))
+        .collect();
+    // Stable paging: the key always breaks ties.
+    if !q.orderby.iter().any(|(p, _)| p.name == key.name) {
+        parts.push(format!("{} ASC", key.sql));
+    }
+    format!(" ORDER BY {}", parts.join(", "))
+}
+
+/// The `@odata.context` of a response.
+pub fn context(base: &str, set: &EntitySet, q: &Query) -> String {
+    if q.select.is_empty() {
+        format!("{base}/$metadata#{}", set.name)
+    } else {
+        let names: Vec<&str> = q.select.iter().map(|p| p.name).collect();
+        format!("{base}/$metadata#{}({})", set.name, names.join(","))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(v: &[(&str, &str)]) -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn metadata_has_keys_and_types() {
+        let m = metadata();
+        assert!(m.contains("<EntityType Name=\"Asset\">"));
+        assert!(m.contains("<Key><PropertyRef Name=\"DocumentId\"/></Key>"));
+        assert!(m.contains("<Property Name=\"ErasedAt\" Type=\"Edm.DateTimeOffset\"/>"));
+        assert!(m.contains("<EntitySet Name=\"AuditLog\" EntityType=\"CarbonTrace.AuditEntry\"/>"));
+        assert_eq!(m.matches("<Key>").count(), SETS.len());
+    }
+
+    #[test]
+    fn pages_are_stable_and_bounded_by_top() {
+        let s = set("Assets").unwrap();
+        let q = parse_query(
+            s,
+            &pairs(&[
+                ("$orderby", "Category desc,AvoidedKgCo2e"),
+                ("$top", "1500"),
+                ("$select", "DocumentId,Category"),
+            ]),
+        )
+        .unwrap();
+        let (sql, params, limit) = page_sql(s, &q, "org_1");
+        assert!(
+            sql.ends_with(
+                "ORDER BY category DESC, avoided_kg_co2e ASC, document_id ASC LIMIT 1001 OFFSET 0"
+            ),
+            "{sql}"
+        );
+        assert_eq!(limit, 1000);
+        assert_eq!(params, vec![Param::Text("org_1".into())]);
+        let q2 = Query {
+            offset: 1000,
+            ..q.clone()
+        };
+        let (sql2, _, limit2) = page_sql(s, &q2, "org_1");
+        assert_eq!(limit2, 500, "never past $top");
+        assert!(sql2.ends_with("LIMIT 501 OFFSET 1000"));
+        assert_eq!(
+            context("https://x/odata", s, &q),
+            "https://x/odata/$metadata#Assets(DocumentId,Category)"
+        );
+    }
+
+    #[test]
+    fn bad_options_name_themselves() {
+        let s = set("Assets").unwrap();
+        assert_eq!(
+            parse_query(s, &pairs(&[("$expand", "x")]))
+                .unwrap_err()
+                .target,
+            "$expand"
+        );
+        assert_eq!(
+            parse_query(s, &pairs(&[("$select", "Nope")]))
+                .unwrap_err()
+                .target,
+            "$select"
+        );
+        assert_eq!(
+            parse_query(s, &pairs(&[("$top", "-1")]))
+                .unwrap_err()
+                .target,
+            "$top"
+        );
+        assert_eq!(
+            parse_query(s, &pairs(&[("$skiptoken", "zz")]))
+                .unwrap_err()
+                .target,
+            "$skiptoken"
+        );
+        assert!(parse_query(s, &pairs(&[("api_key", "k"), ("$format", "json")])).is_ok());
+        let t = encode_skiptoken(3000);
+        assert_eq!(
+            parse_query(s, &pairs(&[("$skiptoken", &t)]))
+                .unwrap()
+                .offset,
+            3000
+        );
+    }
+}
