@@ -19,7 +19,6 @@ use crate::edge::queue::Job;
 use crate::edge::{bindings, random};
 use crate::lca::input::parse_device;
 use crate::lca::savings::{savings, SavingsInput, Scenario};
-use crate::lca::Value as AValue;
 
 /// Counters and per-device results of an import.
 #[derive(Default)]
@@ -122,15 +121,7 @@ async fn import(
         };
         let computed = parse_device(&request, "", engine.factors).and_then(|input| {
             engine.footprint(&input).map(|f| {
-                let grid = f
-                    .assumptions
-                    .iter()
-                    .find(|a| a.name == "grid_intensity")
-                    .and_then(|a| match a.value {
-                        AValue::Number(n) => Some(n),
-                        AValue::Text(_) => None,
-                    })
-                    .unwrap_or(0.475);
+                let grid = f.grid_kg_per_kwh();
                 savings(
                     &SavingsInput {
                         device: input,
@@ -278,15 +269,10 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         Some(p) => start_pull(rc, &org_id, &p).await.map(|v| (202, v)),
         None => upload(rc, &org_id, &reports).await.map(|v| (200, v)),
     };
-    if let Some(r) = reservation {
-        let (status, stored) = match &outcome {
-            Ok((s, v)) => (*s, v.to_string()),
-            Err(e) => (e.status, e.body(&rc.request_id).to_string()),
-        };
-        idempotency::finish(rc, r, status, &stored).await?;
-    }
-    let (status, v) = outcome?;
-    http::json(status, &v)
+    let status = outcome.as_ref().map(|(s, _)| *s).unwrap_or(200);
+    let outcome = outcome.map(|(_, v)| v);
+    idempotency::settle(rc, reservation, status, &outcome).await?;
+    http::json(status, &outcome?)
 }
 
 async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Value, ApiError> {
@@ -311,14 +297,6 @@ async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Valu
         },
     );
     Ok(out.json())
-}
-
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|s| !s.trim().is_empty())
 }
 
 async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, ApiError> {
@@ -355,8 +333,8 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if setting(&rc.env, "BLANCCO_API_URL").is_none()
-        || setting(&rc.env, "BLANCCO_API_KEY").is_none()
+    if bindings::setting(&rc.env, "BLANCCO_API_URL").is_none()
+        || bindings::setting(&rc.env, "BLANCCO_API_KEY").is_none()
     {
         return Err(ApiError::service_unavailable(
             "blancco_not_configured",
@@ -533,8 +511,8 @@ pub async fn run_pull(env: &Env, ctx: &Context, id: &str) -> worker::Result<()> 
     };
     let params: Value = serde_json::from_str(&job.params).unwrap_or(Value::Null);
     let (Some(base), Some(key)) = (
-        setting(env, "BLANCCO_API_URL"),
-        setting(env, "BLANCCO_API_KEY"),
+        bindings::setting(env, "BLANCCO_API_URL"),
+        bindings::setting(env, "BLANCCO_API_KEY"),
     ) else {
         update(
             "failed",

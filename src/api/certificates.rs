@@ -19,10 +19,8 @@ use crate::edge::audit::{append_later, now_iso, Record};
 use crate::edge::{bindings, random};
 use crate::lca::input::parse_device;
 use crate::lca::savings::{parse_savings, savings};
-use crate::lca::Value as AValue;
 use crate::version::METHODOLOGY_VERSION;
 
-const SIGNING_KEY: &str = "CERT_SIGNING_KEY";
 const SIGNING_KEY_ID: &str = "CERT_SIGNING_KEY_ID";
 
 struct Signer {
@@ -31,18 +29,12 @@ struct Signer {
 }
 
 fn signer(rc: &RequestCtx) -> Result<Signer, ApiError> {
-    let key = rc
-        .env
-        .secret(SIGNING_KEY)
-        .map(|s| s.to_string())
-        .ok()
-        .filter(|k| k.len() >= 16)
-        .ok_or_else(|| {
-            ApiError::service_unavailable(
-                "signing_unavailable",
-                "Certificates cannot be signed: CERT_SIGNING_KEY (16+ characters) is not configured.",
-            )
-        })?;
+    let key = bindings::signing_key(&rc.env).ok_or_else(|| {
+        ApiError::service_unavailable(
+            "signing_unavailable",
+            "Certificates cannot be signed: CERT_SIGNING_KEY (16+ characters) is not configured.",
+        )
+    })?;
     let id = rc
         .env
         .secret(SIGNING_KEY_ID)
@@ -152,15 +144,7 @@ fn build_result(
         match parse_savings(&request, engine.factors) {
             Ok(input) => match engine.footprint(&input.device) {
                 Ok(new_device) => {
-                    let grid = new_device
-                        .assumptions
-                        .iter()
-                        .find(|a| a.name == "grid_intensity")
-                        .and_then(|a| match a.value {
-                            AValue::Number(n) => Some(n),
-                            AValue::Text(_) => None,
-                        })
-                        .unwrap_or(0.475);
+                    let grid = new_device.grid_kg_per_kwh();
                     Some(
                         serde_json::to_value(savings(&input, new_device, grid))
                             .map_err(|e| ApiError::internal(e.to_string()))?,
@@ -216,13 +200,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         None => None,
     };
     let outcome = issue(rc, &body, engine, &signer, &org_id).await;
-    if let Some(r) = reservation {
-        let (status, stored) = match &outcome {
-            Ok(v) => (201, v.to_string()),
-            Err(e) => (e.status, e.body(&rc.request_id).to_string()),
-        };
-        idempotency::finish(rc, r, status, &stored).await?;
-    }
+    idempotency::settle(rc, reservation, 201, &outcome).await?;
     let v = outcome?;
     let mut resp = http::json(201, &v)?;
     http::set(

@@ -53,13 +53,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         None => None,
     };
     let outcome = enqueue(rc, &org_id).await;
-    if let Some(r) = reservation {
-        let (status, stored) = match &outcome {
-            Ok(v) => (202, v.to_string()),
-            Err(e) => (e.status, e.body(&rc.request_id).to_string()),
-        };
-        idempotency::finish(rc, r, status, &stored).await?;
-    }
+    idempotency::settle(rc, reservation, 202, &outcome).await?;
     let v = outcome?;
     let mut resp = http::json(202, &v)?;
     http::set(

@@ -5,6 +5,7 @@
 //! as invalid (4xx) release the key, so the client can fix the body and retry with it.
 
 use serde::Deserialize;
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::Response;
 
@@ -147,4 +148,20 @@ pub async fn finish(
         .await
         .map_err(http::edge_error)?;
     Ok(())
+}
+
+/// Settle a reservation (if any) with a handler's outcome: its JSON and `status` on success,
+/// its problem otherwise (a 4xx releases the key).
+pub async fn settle(
+    rc: &RequestCtx,
+    reservation: Option<Reservation>,
+    status: u16,
+    outcome: &Result<Value, ApiError>,
+) -> Result<(), ApiError> {
+    let Some(r) = reservation else { return Ok(()) };
+    let (status, stored) = match outcome {
+        Ok(v) => (status, v.to_string()),
+        Err(e) => (e.status, e.body(&rc.request_id).to_string()),
+    };
+    finish(rc, r, status, &stored).await
 }

@@ -268,18 +268,9 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
 
     // Record the read in the audit log, then sign the proof of it.
     let body_sha = sha256_hex(&body);
-    let signing_key = rc
-        .env
-        .secret("CERT_SIGNING_KEY")
-        .map(|s| s.to_string())
-        .ok()
-        .filter(|k| k.len() >= 16)
-        .ok_or_else(|| {
-            ApiError::service_unavailable(
-                "signing_unavailable",
-                "OData proofs need CERT_SIGNING_KEY.",
-            )
-        })?;
+    let signing_key = bindings::signing_key(&rc.env).ok_or_else(|| {
+        ApiError::service_unavailable("signing_unavailable", "OData proofs need CERT_SIGNING_KEY.")
+    })?;
     let entry = append_now(
         &rc.env,
         &Record {

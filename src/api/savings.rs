@@ -7,7 +7,6 @@ use super::http::{self, RequestCtx};
 use super::problem::ApiError;
 use super::{sandbox, state};
 use crate::lca::savings::{parse_savings, savings};
-use crate::lca::{Assumption, Value as AValue};
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let body: Value = rc.json_body().await?;
@@ -27,18 +26,6 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         )
     })?;
     // Refurbishment and erasure draw power where the device is handled: its use country.
-    let grid = grid_of(&new_device.assumptions)
-        .or_else(|| engine.factors.grid("WW").map(|g| g.kg_per_kwh()))
-        .unwrap_or(0.475);
+    let grid = new_device.grid_kg_per_kwh();
     http::json(200, &savings(&input, new_device, grid))
-}
-
-fn grid_of(assumptions: &[Assumption]) -> Option<f64> {
-    assumptions
-        .iter()
-        .find(|a| a.name == "grid_intensity")
-        .and_then(|a| match a.value {
-            AValue::Number(n) => Some(n),
-            AValue::Text(_) => None,
-        })
 }

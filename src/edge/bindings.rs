@@ -13,3 +13,20 @@ pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
 pub fn queue_probe_key(id: &str) -> String {
     format!("probe:queue:{id}")
 }
+
+/// A secret or, failing that, a variable; `None` when unset or blank.
+pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
+    env.secret(name)
+        .map(|s| s.to_string())
+        .or_else(|_| env.var(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+}
+
+/// The certificate / proof signing key (16+ characters), if configured.
+pub fn signing_key(env: &worker::Env) -> Option<String> {
+    env.secret("CERT_SIGNING_KEY")
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|k| k.len() >= 16)
+}

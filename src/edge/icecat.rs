@@ -22,20 +22,13 @@ pub struct Config {
     api_token: Option<String>,
 }
 
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|s| s.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|s| !s.trim().is_empty())
-}
-
 /// Icecat is used only when `ICECAT_USERNAME` is set.
 pub fn config(env: &Env) -> Option<Config> {
     Some(Config {
-        username: setting(env, "ICECAT_USERNAME")?,
-        api_token: setting(env, "ICECAT_API_TOKEN"),
-        base_url: setting(env, "ICECAT_BASE_URL").unwrap_or_else(|| DEFAULT_BASE_URL.into()),
+        username: bindings::setting(env, "ICECAT_USERNAME")?,
+        api_token: bindings::setting(env, "ICECAT_API_TOKEN"),
+        base_url: bindings::setting(env, "ICECAT_BASE_URL")
+            .unwrap_or_else(|| DEFAULT_BASE_URL.into()),
     })
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::input::{parse_device, DeviceInput};
 use super::savings::{savings, SavingsInput, Scenario};
-use super::{round2, Breakdown, Engine, Footprint, Source, Value as AValue};
+use super::{round2, Breakdown, Engine, Footprint, Source};
 
 /// One device of the fleet, computed.
 #[derive(Debug, Clone, Serialize)]
@@ -48,26 +48,6 @@ pub struct Fleet {
     pub published_share: f64,
     pub levers: Vec<Lever>,
     pub factor_set_version: String,
-}
-
-fn number(f: &Footprint, name: &str) -> Option<f64> {
-    f.assumptions
-        .iter()
-        .find(|a| a.name == name)
-        .and_then(|a| match a.value {
-            AValue::Number(n) => Some(n),
-            AValue::Text(_) => None,
-        })
-}
-
-fn text(f: &Footprint, name: &str) -> Option<String> {
-    f.assumptions
-        .iter()
-        .find(|a| a.name == name)
-        .map(|a| match &a.value {
-            AValue::Number(n) => n.to_string(),
-            AValue::Text(t) => t.clone(),
-        })
 }
 
 fn label(f: &Footprint) -> String {
@@ -113,7 +93,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
                         l
                     },
                     category: f.category.clone(),
-                    country: text(&f, "country").unwrap_or_else(|| "WW".into()),
+                    country: f.text("country").unwrap_or_else(|| "WW".into()),
                     source: f.source,
                     total_kg: f.total_kg_co2e,
                     breakdown: f.breakdown,
@@ -159,8 +139,8 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
     // Levers, each computed device by device with the engine and the savings formula.
     let (mut extend, mut greener, mut reuse) = (0.0, 0.0, 0.0);
     for (input, f) in &inputs {
-        let life = number(f, "lifetime_years").unwrap_or(4.0);
-        let grid = number(f, "grid_intensity").unwrap_or(0.475);
+        let life = f.number("lifetime_years").unwrap_or(4.0);
+        let grid = f.grid_kg_per_kwh();
         // One more year of use: a year's share of a replacement's production is not spent.
         // The use phase is left out: the replacement would draw about as much power.
         extend += savings(
@@ -178,7 +158,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         let mut moved = input.clone();
         moved.usage.country = Some(LOW_CARBON_GRID.into());
         if moved.usage.yearly_kwh.is_none() {
-            moved.usage.yearly_kwh = number(f, "yearly_kwh");
+            moved.usage.yearly_kwh = f.number("yearly_kwh");
         }
         if moved.usage.lifetime_years.is_none() {
             moved.usage.lifetime_years = Some(life);

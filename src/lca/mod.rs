@@ -134,6 +134,36 @@ pub struct Footprint {
     pub methodology: Methodology,
 }
 
+impl Footprint {
+    /// A numeric assumption by name (`lifetime_years`, `yearly_kwh`, `grid_intensity`, …).
+    pub fn number(&self, name: &str) -> Option<f64> {
+        self.assumptions
+            .iter()
+            .find(|a| a.name == name)
+            .and_then(|a| match a.value {
+                Value::Number(n) => Some(n),
+                Value::Text(_) => None,
+            })
+    }
+
+    /// A text assumption by name (`country`).
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.assumptions
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| match &a.value {
+                Value::Number(n) => n.to_string(),
+                Value::Text(t) => t.clone(),
+            })
+    }
+
+    /// The grid intensity of the use phase (kg/kWh): where refurbishment and erasure of
+    /// this device draw their power too.
+    pub fn grid_kg_per_kwh(&self) -> f64 {
+        self.number("grid_intensity").unwrap_or(0.475)
+    }
+}
+
 pub fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }

@@ -178,15 +178,7 @@ pub struct Savings {
 /// Compute the avoided emissions of `input.scenario` given the footprint of a new device.
 pub fn savings(input: &SavingsInput, new_device: Footprint, grid_kg_per_kwh: f64) -> Savings {
     let b = &new_device.breakdown;
-    let life_new = new_device
-        .assumptions
-        .iter()
-        .find(|a| a.name == "lifetime_years")
-        .and_then(|a| match a.value {
-            Value::Number(n) => Some(n),
-            Value::Text(_) => None,
-        })
-        .unwrap_or(4.0);
+    let life_new = new_device.number("lifetime_years").unwrap_or(4.0);
     let mut defaulted = Vec::new();
     let mut assumptions = Vec::new();
     let e_new = b.production_kg + b.transport_kg;
