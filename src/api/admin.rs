@@ -14,7 +14,7 @@ use super::idempotency;
 use super::problem::{parse_json, ApiError, FieldError};
 use super::state;
 use crate::audit::verify;
-use crate::edge::audit::{append_later, chain, now_iso, Record};
+use crate::edge::audit::{chain, now_iso};
 use crate::edge::{bindings, random};
 use crate::factors::FactorSet;
 use crate::keys::{format_key, hash_key, Mode, VISIBLE_PREFIX_LEN};
@@ -175,17 +175,11 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
         .map(|o| o.id)
         .ok_or_else(|| ApiError::internal("organisation not created"))?;
 
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: org_id.clone(),
-            at: now.clone(),
-            actor: "admin".into(),
-            action: "key.created".into(),
-            target: Some(key_id.clone()),
-            details: json!({ "plan": plan.name(), "mode": mode.name(), "prefix": &key[..VISIBLE_PREFIX_LEN] }),
-        },
+    rc.audit(
+        &org_id,
+        "key.created",
+        Some(&key_id),
+        json!({ "plan": plan.name(), "mode": mode.name(), "prefix": &key[..VISIBLE_PREFIX_LEN] }),
     );
     Ok(json!({
         "id": key_id, "key": key, "prefix": &key[..VISIBLE_PREFIX_LEN], "plan": plan.name(), "mode": mode.name(),
@@ -225,18 +219,7 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         .await
         .map_err(http::edge_error)?;
     auth::forget_key(key_id);
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: row.org_id,
-            at: now.clone(),
-            actor: "admin".into(),
-            action: "key.revoked".into(),
-            target: Some(key_id.to_string()),
-            details: json!({}),
-        },
-    );
+    rc.audit(&row.org_id, "key.revoked", Some(key_id), json!({}));
     http::json(
         200,
         &json!({ "id": key_id, "revoked_at": now, "effective_within_s": auth::KEY_CACHE_MS / 1000.0 }),

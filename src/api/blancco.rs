@@ -283,19 +283,8 @@ async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Valu
         )]));
     }
     let out = import(&rc.env, org_id, "blancco_upload", reports, true).await?;
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: org_id.into(),
-            at: now_iso(),
-            actor: rc.caller.key_id.clone().unwrap_or_default(),
-            action: "blancco.synced".into(),
-            target: None,
-            details: json!({ "source": "upload", "reports": reports.len(), "imported": out.imported,
-                             "duplicates": out.duplicates, "skipped": out.skipped.len(), "failed": out.failed.len() }),
-        },
-    );
+    rc.audit(org_id, "blancco.synced", None, json!({ "source": "upload", "reports": reports.len(), "imported": out.imported,
+                             "duplicates": out.duplicates, "skipped": out.skipped.len(), "failed": out.failed.len() }));
     Ok(out.json())
 }
 
@@ -371,10 +360,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
             .map_err(http::edge_error)?
             .run()
             .await;
-        return Err(ApiError::service_unavailable(
-            "queue_unavailable",
-            "The job queue is unavailable; retry shortly.",
-        ));
+        return Err(ApiError::queue_unavailable());
     }
     Ok(
         json!({ "id": id, "status": "queued", "since": since, "created_at": now,

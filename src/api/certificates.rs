@@ -15,7 +15,7 @@ use super::idempotency;
 use super::problem::{parse_json, ApiError, FieldError};
 use super::state;
 use crate::certs::{canonical, sha256_hex, sign, verify_signature, SCHEMA};
-use crate::edge::audit::{append_later, now_iso, Record};
+use crate::edge::audit::now_iso;
 use crate::edge::{bindings, random};
 use crate::lca::input::parse_device;
 use crate::lca::savings::{parse_savings, savings};
@@ -308,17 +308,11 @@ async fn issue(
         let _ = bucket.delete(&pdf_key).await;
         return Err(http::edge_error(e));
     }
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: org_id.to_string(),
-            at: issued_at.clone(),
-            actor: rc.caller.key_id.clone().unwrap_or_default(),
-            action: "certificate.issued".into(),
-            target: Some(id.clone()),
-            details: json!({ "kind": kind, "content_hash": content_hash, "total_kg_co2e": total }),
-        },
+    rc.audit(
+        org_id,
+        "certificate.issued",
+        Some(&id),
+        json!({ "kind": kind, "content_hash": content_hash, "total_kg_co2e": total }),
     );
     Ok(json!({
         "id": id, "kind": kind, "issued_at": issued_at,
@@ -442,18 +436,7 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
         .run()
         .await
         .map_err(http::edge_error)?;
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: row.org_id,
-            at: now.clone(),
-            actor: rc.caller.key_id.clone().unwrap_or_default(),
-            action: "certificate.revoked".into(),
-            target: Some(id.to_string()),
-            details: json!({}),
-        },
-    );
+    rc.audit(&row.org_id, "certificate.revoked", Some(id), json!({}));
     http::json(200, &json!({ "id": id, "revoked_at": now }))
 }
 

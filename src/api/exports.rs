@@ -97,23 +97,9 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
             .map_err(http::edge_error)?
             .run()
             .await;
-        return Err(ApiError::service_unavailable(
-            "queue_unavailable",
-            "The job queue is unavailable; retry shortly.",
-        ));
+        return Err(ApiError::queue_unavailable());
     }
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: org_id.into(),
-            at: now.clone(),
-            actor: rc.caller.key_id.clone().unwrap_or_default(),
-            action: "export.requested".into(),
-            target: Some(id.clone()),
-            details: json!({}),
-        },
-    );
+    rc.audit(org_id, "export.requested", Some(&id), json!({}));
     Ok(
         json!({ "id": id, "status": "queued", "created_at": now, "expires_at": expires,
                "status_url": format!("/api/v1/exports/{id}") }),

@@ -28,6 +28,36 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
+    /// Append to the caller's organisation's audit log after the response (never lost:
+    /// see `edge::audit::append_later`). The actor is the caller's key (or `admin`).
+    pub fn audit(
+        &self,
+        org_id: &str,
+        action: &str,
+        target: Option<&str>,
+        details: serde_json::Value,
+    ) {
+        let actor = self.caller.key_id.clone().unwrap_or_else(|| {
+            if self.caller.admin {
+                "admin".into()
+            } else {
+                "anonymous".into()
+            }
+        });
+        crate::edge::audit::append_later(
+            &self.ctx,
+            &self.env,
+            crate::edge::audit::Record {
+                org_id: org_id.into(),
+                at: crate::edge::audit::now_iso(),
+                actor,
+                action: action.into(),
+                target: target.map(str::to_string),
+                details,
+            },
+        );
+    }
+
     /// A query parameter, if present (first occurrence).
     pub fn query(&self, name: &str) -> Option<String> {
         self.url

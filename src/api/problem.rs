@@ -135,6 +135,14 @@ impl ApiError {
         Self::new(503, code, "Service unavailable", detail)
     }
 
+    /// 503: the jobs queue refused a message (nothing was left half-created).
+    pub fn queue_unavailable() -> Self {
+        Self::service_unavailable(
+            "queue_unavailable",
+            "The job queue is unavailable; retry shortly.",
+        )
+    }
+
     /// 500: something on our side failed. The detail is safe to show; the cause is logged.
     pub fn internal(detail: impl Into<String>) -> Self {
         Self::new(500, "internal_error", "Internal error", detail)

@@ -210,22 +210,13 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
             .await;
         let _ = bucket.delete(&request_key).await;
         worker::console_error!("report {id}: queue send failed: {e}");
-        return Err(ApiError::service_unavailable(
-            "queue_unavailable",
-            "The job queue is unavailable; retry shortly.",
-        ));
+        return Err(ApiError::queue_unavailable());
     }
-    append_later(
-        &rc.ctx,
-        &rc.env,
-        Record {
-            org_id: org_id.into(),
-            at: now.clone(),
-            actor: rc.caller.key_id.clone().unwrap_or_default(),
-            action: "report.requested".into(),
-            target: Some(id.clone()),
-            details: json!({ "type": req.kind, "source": req.source, "devices": req.devices.len() }),
-        },
+    rc.audit(
+        org_id,
+        "report.requested",
+        Some(&id),
+        json!({ "type": req.kind, "source": req.source, "devices": req.devices.len() }),
     );
     Ok(json!({
         "id": id, "status": "queued", "type": req.kind, "title": req.title, "created_at": now,

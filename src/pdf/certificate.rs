@@ -4,14 +4,6 @@ use serde_json::Value;
 
 use super::{Doc, Font, A4, MARGIN};
 
-/// Stage colours of the breakdown bar.
-const COLOURS: [(f32, f32, f32); 4] = [
-    (0.16, 0.38, 0.62),
-    (0.95, 0.61, 0.07),
-    (0.30, 0.65, 0.32),
-    (0.55, 0.55, 0.55),
-];
-
 fn num(v: &Value) -> f64 {
     v.as_f64().unwrap_or(0.0)
 }
@@ -154,36 +146,8 @@ pub fn render(
         ("Use", num(&b["use_kg"])),
         ("End of life", num(&b["end_of_life_kg"])),
     ];
-    let total: f64 = stages.iter().map(|s| s.1.max(0.0)).sum();
-    d.ensure(110.0);
+    d.stage_bar(&stages);
     let width = A4.0 - 2.0 * MARGIN;
-    let (bar_y, bar_h) = (d.y - 18.0, 18.0);
-    let mut x = MARGIN;
-    for (i, (_, v)) in stages.iter().enumerate() {
-        let w = if total > 0.0 {
-            (v.max(0.0) / total) as f32 * width
-        } else {
-            0.0
-        };
-        d.rect(x, bar_y, w, bar_h, COLOURS[i]);
-        x += w;
-    }
-    d.y = bar_y - 18.0;
-    for (i, (name, v)) in stages.iter().enumerate() {
-        d.ensure(14.0);
-        let y = d.y;
-        d.rect(MARGIN, y - 1.0, 9.0, 9.0, COLOURS[i]);
-        d.text_at(MARGIN + 16.0, y, Font::Regular, 10.0, name);
-        let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
-        d.text_at(
-            MARGIN + 140.0,
-            y,
-            Font::Regular,
-            10.0,
-            &format!("{v:.2} kg CO2e ({share:.1}%)"),
-        );
-        d.y -= 14.0;
-    }
     d.gap(8.0);
 
     d.line(Font::Bold, 11.0, 0.0, "Method");

@@ -188,6 +188,47 @@ impl Doc {
         self.y -= points;
     }
 
+    /// The lifecycle stages as one stacked bar across the page, then a legend with each
+    /// stage's kg CO2e and share. `stages` are (name, kg) in production, transport, use,
+    /// end-of-life order.
+    pub fn stage_bar(&mut self, stages: &[(&str, f64); 4]) {
+        const COLOURS: [(f32, f32, f32); 4] = [
+            (0.16, 0.38, 0.62),
+            (0.95, 0.61, 0.07),
+            (0.30, 0.65, 0.32),
+            (0.55, 0.55, 0.55),
+        ];
+        let total: f64 = stages.iter().map(|s| s.1.max(0.0)).sum();
+        self.ensure(100.0);
+        let width = A4.0 - 2.0 * MARGIN;
+        let y = self.y - 18.0;
+        let mut x = MARGIN;
+        for (i, (_, v)) in stages.iter().enumerate() {
+            let w = if total > 0.0 {
+                (v.max(0.0) / total) as f32 * width
+            } else {
+                0.0
+            };
+            self.rect(x, y, w, 18.0, COLOURS[i]);
+            x += w;
+        }
+        self.y = y - 18.0;
+        for (i, (name, v)) in stages.iter().enumerate() {
+            let y = self.y;
+            self.rect(MARGIN, y - 1.0, 9.0, 9.0, COLOURS[i]);
+            self.text_at(MARGIN + 16.0, y, Font::Regular, 10.0, name);
+            let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
+            self.text_at(
+                MARGIN + 140.0,
+                y,
+                Font::Regular,
+                10.0,
+                &format!("{v:.2} kg CO2e ({share:.1}%)"),
+            );
+            self.y -= 14.0;
+        }
+    }
+
     /// A horizontal bar chart: one bar per (label, value), scaled to the largest, values
     /// printed at the bar's end, with the axis unit under it.
     pub fn bars(&mut self, rows: &[(String, f64)], unit: &str, rgb: (f32, f32, f32)) {

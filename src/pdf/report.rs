@@ -5,13 +5,6 @@ use super::{Doc, Font, A4, MARGIN};
 use crate::lca::fleet::Fleet;
 use crate::lca::Source;
 
-const STAGE_COLOURS: [(f32, f32, f32); 4] = [
-    (0.16, 0.38, 0.62),
-    (0.95, 0.61, 0.07),
-    (0.30, 0.65, 0.32),
-    (0.55, 0.55, 0.55),
-];
-
 /// What the report is.
 pub struct ReportMeta<'a> {
     pub id: &'a str,
@@ -21,45 +14,6 @@ pub struct ReportMeta<'a> {
     pub generated_at: &'a str,
     pub period: Option<&'a str>,
     pub methodology_version: &'a str,
-}
-
-fn stage_bar(d: &mut Doc, f: &Fleet) {
-    let s = &f.stages;
-    let stages = [
-        ("Production", s.production_kg),
-        ("Transport", s.transport_kg),
-        ("Use", s.use_kg),
-        ("End of life", s.end_of_life_kg),
-    ];
-    let total: f64 = stages.iter().map(|x| x.1.max(0.0)).sum();
-    d.ensure(100.0);
-    let width = A4.0 - 2.0 * MARGIN;
-    let y = d.y - 18.0;
-    let mut x = MARGIN;
-    for (i, (_, v)) in stages.iter().enumerate() {
-        let w = if total > 0.0 {
-            (v.max(0.0) / total) as f32 * width
-        } else {
-            0.0
-        };
-        d.rect(x, y, w, 18.0, STAGE_COLOURS[i]);
-        x += w;
-    }
-    d.y = y - 18.0;
-    for (i, (name, v)) in stages.iter().enumerate() {
-        let y = d.y;
-        d.rect(MARGIN, y - 1.0, 9.0, 9.0, STAGE_COLOURS[i]);
-        d.text_at(MARGIN + 16.0, y, Font::Regular, 10.0, name);
-        let share = if total > 0.0 { v / total * 100.0 } else { 0.0 };
-        d.text_at(
-            MARGIN + 140.0,
-            y,
-            Font::Regular,
-            10.0,
-            &format!("{v:.2} kg CO2e ({share:.1}%)"),
-        );
-        d.y -= 14.0;
-    }
 }
 
 fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
@@ -99,7 +53,13 @@ fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
     );
     d.gap(4.0);
     d.line(Font::Bold, 11.0, 0.0, "By lifecycle stage");
-    stage_bar(d, f);
+    let st = &f.stages;
+    d.stage_bar(&[
+        ("Production", st.production_kg),
+        ("Transport", st.transport_kg),
+        ("Use", st.use_kg),
+        ("End of life", st.end_of_life_kg),
+    ]);
     d.gap(6.0);
 }
 
