@@ -58,6 +58,31 @@ fn bind(params: &[Param]) -> Vec<wasm_bindgen::JsValue> {
         .collect()
 }
 
+/// The first row of a query, if any.
+async fn first<T: serde::de::DeserializeOwned>(
+    db: &worker::D1Database,
+    sql: String,
+    params: &[Param],
+) -> Result<Option<T>, ApiError> {
+    db.prepare(sql)
+        .bind(&bind(params))
+        .map_err(http::edge_error)?
+        .first(None)
+        .await
+        .map_err(http::edge_error)
+}
+
+/// `SELECT COUNT(*) AS n …` → n.
+async fn count(
+    db: &worker::D1Database,
+    (sql, params): (String, Vec<Param>),
+) -> Result<u64, ApiError> {
+    Ok(first::<Value>(db, sql, &params)
+        .await?
+        .and_then(|v| v["n"].as_u64())
+        .unwrap_or(0))
+}
+
 /// Shape a D1 row: booleans as booleans, in the property order of the set.
 fn shape(set: &EntitySet, mut row: Map<String, Value>) -> Value {
     let mut out = Map::new();
@@ -155,13 +180,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     q.filter = Some(f);
                     q.top = Some(1);
                     let (sql, params, _) = page_sql(es, &q, &org_id);
-                    let row: Option<Map<String, Value>> = db
-                        .prepare(sql)
-                        .bind(&bind(&params))
-                        .map_err(http::edge_error)?
-                        .first(None)
-                        .await
-                        .map_err(http::edge_error)?;
+                    let row: Option<Map<String, Value>> = first(&db, sql, &params).await?;
                     let Some(row) = row else {
                         return odata_error(
                             404,
@@ -180,15 +199,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                         1,
                     )
                 } else if is_count {
-                    let (sql, params) = count_sql(es, &q, &org_id);
-                    let n: Option<Value> = db
-                        .prepare(sql)
-                        .bind(&bind(&params))
-                        .map_err(http::edge_error)?
-                        .first(None)
-                        .await
-                        .map_err(http::edge_error)?;
-                    let n = n.and_then(|v| v["n"].as_u64()).unwrap_or(0);
+                    let n = count(&db, count_sql(es, &q, &org_id)).await?;
                     (
                         n.to_string().into_bytes(),
                         "text/plain;charset=utf-8",
@@ -214,17 +225,9 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     let mut b = Map::new();
                     b.insert("@odata.context".into(), json!(context(&base(rc), es, &q)));
                     if q.count {
-                        let (csql, cparams) = count_sql(es, &q, &org_id);
-                        let c: Option<Value> = db
-                            .prepare(csql)
-                            .bind(&bind(&cparams))
-                            .map_err(http::edge_error)?
-                            .first(None)
-                            .await
-                            .map_err(http::edge_error)?;
                         b.insert(
                             "@odata.count".into(),
-                            json!(c.and_then(|v| v["n"].as_u64()).unwrap_or(0)),
+                            json!(count(&db, count_sql(es, &q, &org_id)).await?),
                         );
                     }
                     b.insert(
