@@ -248,11 +248,7 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         e.errors.push(FieldError::new("reports", e.detail.clone()));
         return Err(e);
     }
-    let org_id = rc
-        .caller
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::internal("keyed caller without org"))?;
+    let org_id = rc.org_id()?;
     if rc.caller.sandbox() {
         let out = import(&rc.env, &org_id, "blancco_upload", &reports, false).await?;
         let mut v = out.json();

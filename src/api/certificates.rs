@@ -189,11 +189,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         );
     }
     let signer = signer(rc)?;
-    let org_id = rc
-        .caller
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::internal("keyed caller without org"))?;
+    let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),

@@ -34,19 +34,10 @@ fn iso_in_days(days: f64) -> String {
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if rc.caller.sandbox() {
-        return Err(ApiError::new(
-            400,
-            "sandbox_not_supported",
-            "Not available in the sandbox",
-            "Exports are not available with test keys (the sandbox stores nothing); use a live key.",
-        ));
+        return Err(ApiError::sandbox_not_supported("Exports"));
     }
     let bytes = rc.raw_body().await?;
-    let org_id = rc
-        .caller
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::internal("keyed caller without org"))?;
+    let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),

@@ -58,6 +58,14 @@ impl RequestCtx {
         );
     }
 
+    /// The caller's organisation (keyed routes: the gate guarantees a key, so an org).
+    pub fn org_id(&self) -> Result<String, ApiError> {
+        self.caller
+            .org_id
+            .clone()
+            .ok_or_else(|| ApiError::internal("keyed caller without org"))
+    }
+
     /// A query parameter, if present (first occurrence).
     pub fn query(&self, name: &str) -> Option<String> {
         self.url

@@ -135,6 +135,16 @@ impl ApiError {
         Self::new(503, code, "Service unavailable", detail)
     }
 
+    /// 400: an endpoint the sandbox does not serve (`what` names it, e.g. "Reports").
+    pub fn sandbox_not_supported(what: &str) -> Self {
+        Self::new(
+            400,
+            "sandbox_not_supported",
+            "Not available in the sandbox",
+            format!("{what} are not available with test keys (the sandbox stores nothing); use a live key."),
+        )
+    }
+
     /// 503: the jobs queue refused a message (nothing was left half-created).
     pub fn queue_unavailable() -> Self {
         Self::service_unavailable(

@@ -130,21 +130,12 @@ fn parse(body: &Value) -> Result<NewReport, ApiError> {
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if rc.caller.sandbox() {
-        return Err(ApiError::new(
-            400,
-            "sandbox_not_supported",
-            "Not available in the sandbox",
-            "Reports are not available with test keys; use a live key.",
-        ));
+        return Err(ApiError::sandbox_not_supported("Reports"));
     }
     let bytes = rc.body_bytes().await?;
     let body: Value = parse_json(&bytes)?;
     let req = parse(&body)?;
-    let org_id = rc
-        .caller
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::internal("keyed caller without org"))?;
+    let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
