@@ -20,6 +20,7 @@ ICECAT_API_TOKEN=e2e-token
 ICECAT_BASE_URL=http://127.0.0.1:$CT_ICECAT_PORT/api
 BLANCCO_API_URL=http://127.0.0.1:$CT_BLANCCO_PORT/v1
 BLANCCO_API_KEY=e2e-blancco-key
+JOB_RETRY_BASE_SECONDS=1
 VARS
   log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"
   wrangler d1 migrations apply DB --local --persist-to "$CT_STATE_DIR/wrangler" >"$CT_STATE_DIR/migrations.log" 2>&1 \

@@ -22,10 +22,10 @@ if [ "${1:-}" != "--e2e" ]; then
   cargo test --quiet
 fi
 
-# The end-to-end suite checks PDFs with real PDF tools.
-if ! command -v qpdf >/dev/null || ! command -v pdftotext >/dev/null; then
-  log "installing qpdf and poppler-utils (apt)"
-  (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils) >&2
+# The end-to-end suite checks PDFs with real PDF tools, and archives with unzip.
+if ! command -v qpdf >/dev/null || ! command -v pdftotext >/dev/null || ! command -v unzip >/dev/null; then
+  log "installing qpdf, poppler-utils and unzip (apt)"
+  (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils unzip) >&2
 fi
 
 # The OData suite drives the feed with a real OData v4 client library.

@@ -77,18 +77,34 @@ pub struct Break {
     pub reason: String,
 }
 
-/// Re-walk a chain (entries in `seq` order) and report the first entry that does not hold.
-pub fn verify(entries: &[Entry]) -> Result<usize, Break> {
-    let mut prev = GENESIS.to_string();
-    for (i, e) in entries.iter().enumerate() {
-        let expected_seq = i as i64 + 1;
+/// Walks a chain an entry at a time, so a long chain can be checked page by page without
+/// holding it in memory.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    checked: usize,
+    prev: String,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Self {
+            checked: 0,
+            prev: GENESIS.to_string(),
+        }
+    }
+}
+
+impl Verifier {
+    /// Check the next entry (entries must come in `seq` order).
+    pub fn push(&mut self, e: &Entry) -> Result<(), Break> {
+        let expected_seq = self.checked as i64 + 1;
         if e.seq != expected_seq {
             return Err(Break {
                 seq: expected_seq,
                 reason: format!("entry {expected_seq} is missing (found {} next)", e.seq),
             });
         }
-        if e.prev_hash != prev {
+        if e.prev_hash != self.prev {
             return Err(Break {
                 seq: e.seq,
                 reason: "prev_hash does not match the previous entry's hash".into(),
@@ -100,9 +116,29 @@ pub fn verify(entries: &[Entry]) -> Result<usize, Break> {
                 reason: "content does not match its hash (altered)".into(),
             });
         }
-        prev = e.hash.clone();
+        self.prev = e.hash.clone();
+        self.checked += 1;
+        Ok(())
     }
-    Ok(entries.len())
+
+    /// Entries checked so far.
+    pub fn checked(&self) -> usize {
+        self.checked
+    }
+
+    /// The hash of the last entry checked (the chain's head so far).
+    pub fn head(&self) -> Option<&str> {
+        (self.checked > 0).then_some(self.prev.as_str())
+    }
+}
+
+/// Re-walk a chain (entries in `seq` order) and report the first entry that does not hold.
+pub fn verify(entries: &[Entry]) -> Result<usize, Break> {
+    let mut v = Verifier::default();
+    for e in entries {
+        v.push(e)?;
+    }
+    Ok(v.checked())
 }
 
 #[cfg(test)]
@@ -153,6 +189,20 @@ mod tests {
         c[1].action = "key.revoked".into();
         c[1].hash = entry_hash(&c[1]);
         assert_eq!(verify(&c).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn page_by_page_is_the_same_as_whole() {
+        let c = chain(7);
+        let mut v = Verifier::default();
+        for page in c.chunks(3) {
+            for e in page {
+                v.push(e).unwrap();
+            }
+        }
+        assert_eq!(v.checked(), 7);
+        assert_eq!(v.head(), Some(c[6].hash.as_str()));
+        assert_eq!(Verifier::default().head(), None);
     }
 
     #[test]

@@ -1,11 +1,21 @@
 //! CarbonTrace: the lifecycle carbon footprint of an IT device in one API call.
 //!
-//! Two layers, kept apart on purpose:
-//! - domain modules (plain Rust, no Cloudflare types, tested natively with `cargo test`):
-//!   [`lca`] (engine, attribute model, savings), [`factors`] (the compiled-in factor set),
-//!   [`catalog`] (published products), [`api::problem`] (the one error type),
-//!   [`api::routes`] (the route table), [`version`];
-//! - the edge layer, compiled for `wasm32` only: `api` handlers (one file per endpoint group), `edge` (bindings, the rate-limit Durable Object, the queue consumer).
+//! Layers, each importing only from the ones below it (the compiler enforces the first
+//! boundary: the `worker` crate exists for wasm32 only):
+//! 1. **domain** — plain Rust, no Cloudflare types, tested natively with `cargo test`:
+//!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
+//!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
+//!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
+//!    [`jobs::lifecycle`] (job states, error classes, back-off), [`version`];
+//! 2. **edge** (`edge`, wasm32) — bindings, clock, D1 helpers, the rate-limit and
+//!    audit-sequencer Durable Objects, queue messages, the per-isolate factor state;
+//! 3. **storage** (`store`, wasm32) — one file per shared table: its row type and queries,
+//!    ownership by organisation named in the SQL;
+//! 4. **jobs** ([`jobs`], wasm32) — the one job lifecycle (enqueue, claim, settle, retry,
+//!    dead-letter, sweep) and one file per kind of background job;
+//! 5. **HTTP** ([`api`]) — the pure error type, route table and OpenAPI document, and on
+//!    wasm32 the router, the auth gate and one handler file per endpoint group
+//!    (parse → domain → store → respond).
 
 // `ApiError` carries the whole problem (field errors, headers); it only travels on the error
 // path, so its size costs nothing on the hot path and boxing it would only add noise.
@@ -18,13 +28,17 @@ pub mod catalog;
 pub mod certs;
 pub mod export;
 pub mod factors;
+pub mod jobs;
 pub mod keys;
 pub mod lca;
 pub mod limits;
 pub mod odata;
 pub mod pdf;
 pub mod secure;
+pub mod validation;
 pub mod version;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
+#[cfg(target_arch = "wasm32")]
+mod store;

@@ -13,9 +13,9 @@ use worker::Response;
 use super::http::{self, RequestCtx};
 use super::idempotency;
 use super::problem::{parse_json, ApiError, FieldError};
-use super::state;
 use crate::certs::{canonical, sha256_hex, sign, verify_signature, SCHEMA};
-use crate::edge::audit::now_iso;
+use crate::edge::clock::now_iso;
+use crate::edge::state;
 use crate::edge::{bindings, random};
 use crate::lca::input::parse_device;
 use crate::lca::savings::{parse_savings, savings};
@@ -309,7 +309,8 @@ async fn issue(
         "certificate.issued",
         Some(&id),
         json!({ "kind": kind, "content_hash": content_hash, "total_kg_co2e": total }),
-    );
+    )
+    .await;
     Ok(json!({
         "id": id, "kind": kind, "issued_at": issued_at,
         "content_hash": content_hash, "signature": signature, "signing_key_id": signer.id,
@@ -432,7 +433,8 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
         .run()
         .await
         .map_err(http::edge_error)?;
-    rc.audit(&row.org_id, "certificate.revoked", Some(id), json!({}));
+    rc.audit(&row.org_id, "certificate.revoked", Some(id), json!({}))
+        .await;
     http::json(200, &json!({ "id": id, "revoked_at": now }))
 }
 

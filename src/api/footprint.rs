@@ -6,7 +6,8 @@ use worker::Response;
 
 use super::http::{self, RequestCtx};
 use super::problem::{ApiError, FieldError};
-use super::{limiter, sandbox, state};
+use super::{limiter, sandbox};
+use crate::edge::state;
 use crate::lca::input::parse_device;
 use crate::lca::{round2, Footprint};
 

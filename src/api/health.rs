@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use super::auth::is_admin;
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
-use super::state;
 use crate::edge::rate_limiter::LimiterCall;
+use crate::edge::state;
 use crate::edge::{bindings, queue::Job, random};
 use crate::version::{METHODOLOGY_VERSION, SERVICE_NAME, SERVICE_VERSION};
 

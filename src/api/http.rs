@@ -28,9 +28,11 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// Append to the caller's organisation's audit log after the response (never lost:
-    /// see `edge::audit::append_later`). The actor is the caller's key (or `admin`).
-    pub fn audit(
+    /// Append to the organisation's audit log before answering (see `edge::audit::append`:
+    /// D1, else the jobs queue). The actor is the caller's key (or `admin`). Should neither
+    /// take the entry, the action has still happened, so the caller is answered and the
+    /// failure logged loudly rather than turned into an error that invites a duplicate.
+    pub async fn audit(
         &self,
         org_id: &str,
         action: &str,
@@ -44,18 +46,17 @@ impl RequestCtx {
                 "anonymous".into()
             }
         });
-        crate::edge::audit::append_later(
-            &self.ctx,
-            &self.env,
-            crate::edge::audit::Record {
-                org_id: org_id.into(),
-                at: crate::edge::audit::now_iso(),
-                actor,
-                action: action.into(),
-                target: target.map(str::to_string),
-                details,
-            },
-        );
+        let record = crate::edge::audit::Record {
+            org_id: org_id.into(),
+            at: crate::edge::clock::now_iso(),
+            actor,
+            action: action.into(),
+            target: target.map(str::to_string),
+            details,
+        };
+        if let Err(e) = crate::edge::audit::append(&self.env, record).await {
+            worker::console_error!("{}: audit entry {action} LOST: {e}", self.request_id);
+        }
     }
 
     /// The caller's organisation (keyed routes: the gate guarantees a key, so an org).
@@ -72,6 +73,17 @@ impl RequestCtx {
             .query_pairs()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.into_owned())
+    }
+
+    /// Whether the caller asks for a representation: `?format=<format>` (or `?download=1`
+    /// when `format` is `download`), or `media` in `Accept`.
+    pub fn wants(&self, format: &str, media: &str) -> bool {
+        let by_query = if format == "download" {
+            self.query("download").as_deref() == Some("1")
+        } else {
+            self.query("format").as_deref() == Some(format)
+        };
+        by_query || self.header("Accept").is_some_and(|a| a.contains(media))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {
@@ -135,6 +147,59 @@ impl RequestCtx {
 pub fn json<T: Serialize + ?Sized>(status: u16, value: &T) -> Result<Response, ApiError> {
     let body = serde_json::to_vec(value).map_err(|e| ApiError::internal(e.to_string()))?;
     bytes(status, "application/json; charset=utf-8", body)
+}
+
+/// 202 for a job just enqueued, with `Location` at its status URL.
+pub fn accepted(v: serde_json::Value) -> Result<Response, ApiError> {
+    let mut resp = json(202, &v)?;
+    set(
+        resp.headers_mut(),
+        "Location",
+        v["status_url"].as_str().unwrap_or(""),
+    );
+    Ok(resp)
+}
+
+/// A job could not be enqueued: storage trouble is a 500, a queue refusing is a 503.
+pub fn enqueue_error(e: crate::jobs::EnqueueError) -> ApiError {
+    match e {
+        crate::jobs::EnqueueError::Store(e) => edge_error(e),
+        crate::jobs::EnqueueError::Queue(e) => {
+            worker::console_error!("queue send failed: {e}");
+            ApiError::queue_unavailable()
+        }
+    }
+}
+
+/// Stream an R2 object as an attachment; `None` when the object is not stored.
+pub async fn download(
+    rc: &RequestCtx,
+    key: &str,
+    content_type: &str,
+    filename: &str,
+) -> Result<Option<Response>, ApiError> {
+    let Some(obj) = rc
+        .env
+        .bucket(crate::edge::bindings::BUCKET)
+        .map_err(edge_error)?
+        .get(key)
+        .execute()
+        .await
+        .map_err(edge_error)?
+    else {
+        return Ok(None);
+    };
+    let Some(body) = obj.body() else {
+        return Ok(None);
+    };
+    let mut resp = Response::from_stream(body.stream().map_err(edge_error)?).map_err(edge_error)?;
+    set(resp.headers_mut(), "Content-Type", content_type);
+    set(
+        resp.headers_mut(),
+        "Content-Disposition",
+        &format!("attachment; filename=\"{filename}\""),
+    );
+    Ok(Some(resp))
 }
 
 /// A response with a raw body and content type (JSON documents served verbatim, PDFs).

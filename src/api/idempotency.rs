@@ -2,7 +2,13 @@
 //! with no response yet); when it finishes its status and body are stored, and a repeat with
 //! the same body gets them back (`Idempotent-Replayed: true`). The same key with another body
 //! is a 422; a repeat while the first is still running is a 409. Requests the API refuses
-//! as invalid (4xx) release the key, so the client can fix the body and retry with it.
+//! as invalid (4xx), and failures on our side (5xx), release the key, so the client can fix
+//! the body, or simply retry, with the same key.
+//!
+//! Keys have an end: a reservation whose request never finished (its isolate died, or its
+//! response could not be stored) is free again after [`LOCK_SECONDS`], and a stored response
+//! is replayed for [`KEEP_SECONDS`] (24 hours), after which the key can be used afresh. The
+//! hourly cron deletes rows past that.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -11,9 +17,14 @@ use worker::Response;
 
 use super::http::{self, RequestCtx};
 use super::problem::{ApiError, FieldError};
-use crate::edge::{audit::now_iso, bindings};
+use crate::edge::bindings;
+use crate::edge::clock::{iso_after, now_iso};
 
 const MAX_KEY_LEN: usize = 255;
+/// How long an unfinished reservation blocks its key.
+pub const LOCK_SECONDS: f64 = 60.0;
+/// How long a finished request's response is replayed.
+pub const KEEP_SECONDS: f64 = 86_400.0;
 
 /// A reserved key, to finish with the response.
 pub struct Reservation {
@@ -58,12 +69,24 @@ pub async fn begin(
     let method_path = format!("{} {}", rc.req.method().as_ref(), rc.url.path());
     let hash = body_hash(body);
     let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    // Take the key if it is new, or if what holds it has lapsed: a reservation older than the
+    // lock time, or a response older than the replay window.
     let inserted = db
         .prepare(
             "INSERT INTO idempotency (scope, idem_key, method_path, body_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT(scope, idem_key) DO NOTHING",
+             ON CONFLICT(scope, idem_key) DO UPDATE SET method_path = excluded.method_path, \
+               body_hash = excluded.body_hash, status = NULL, response = NULL, created_at = excluded.created_at \
+             WHERE (idempotency.status IS NULL AND idempotency.created_at < ?6) OR idempotency.created_at < ?7",
         )
-        .bind(&[scope.into(), key.clone().into(), method_path.clone().into(), hash.clone().into(), now_iso().into()])
+        .bind(&[
+            scope.into(),
+            key.clone().into(),
+            method_path.clone().into(),
+            hash.clone().into(),
+            now_iso().into(),
+            iso_after(-LOCK_SECONDS).into(),
+            iso_after(-KEEP_SECONDS).into(),
+        ])
         .map_err(http::edge_error)?
         .run()
         .await
@@ -116,12 +139,17 @@ pub async fn begin(
             409,
             "idempotency_in_progress",
             "Request in progress",
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
-        )),
+            format!(
+                "A request with this Idempotency-Key is still being processed; retry shortly \
+                 (a request that never finished frees its key after {LOCK_SECONDS} s)."
+            ),
+        )
+        .with_header("Retry-After", "5")),
     }
 }
 
-/// Store the response of a reserved request (or release the key if it was refused as invalid).
+/// Store the response of a reserved request, or release the key when the request was refused
+/// (4xx) or failed on our side (5xx: a retry should run again, not replay the failure).
 pub async fn finish(
     rc: &RequestCtx,
     r: Reservation,
@@ -129,7 +157,7 @@ pub async fn finish(
     body: &str,
 ) -> Result<(), ApiError> {
     let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
-    let stmt = if (400..500).contains(&status) {
+    let stmt = if status >= 400 {
         db.prepare("DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
             .bind(&[r.scope.into(), r.key.into()])
     } else {
@@ -164,4 +192,14 @@ pub async fn settle(
         Err(e) => (e.status, e.body(&rc.request_id).to_string()),
     };
     finish(rc, r, status, &stored).await
+}
+
+/// Cron: forget keys past the replay window.
+pub async fn forget_expired(env: &worker::Env) -> worker::Result<usize> {
+    crate::store::execute(
+        env,
+        "DELETE FROM idempotency WHERE created_at < ?1",
+        &[iso_after(-KEEP_SECONDS).into()],
+    )
+    .await
 }

@@ -15,13 +15,13 @@ mod admin;
 #[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod blancco;
+mod blancco;
 #[cfg(target_arch = "wasm32")]
 mod certificates;
 #[cfg(target_arch = "wasm32")]
 mod docs;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod exports;
+mod exports;
 #[cfg(target_arch = "wasm32")]
 mod footprint;
 #[cfg(target_arch = "wasm32")]
@@ -37,12 +37,10 @@ mod products;
 #[cfg(target_arch = "wasm32")]
 mod reference;
 #[cfg(target_arch = "wasm32")]
-pub(crate) mod reports;
+mod reports;
 #[cfg(target_arch = "wasm32")]
 mod sandbox;
 #[cfg(target_arch = "wasm32")]
 mod savings;
-#[cfg(target_arch = "wasm32")]
-pub(crate) mod state;
 #[cfg(target_arch = "wasm32")]
 mod usage;

@@ -9,8 +9,9 @@ use worker::Response;
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
 use crate::certs::sha256_hex;
-use crate::edge::audit::{append_now, now_iso, Record};
+use crate::edge::audit::{append_now, Record};
 use crate::edge::bindings;
+use crate::edge::clock::now_iso;
 use crate::odata::{
     context, count_sql, encode_skiptoken, metadata, page_sql, parse_query, set, Edm, EntitySet,
     Param, QueryError, SETS,

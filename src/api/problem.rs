@@ -4,27 +4,12 @@
 //! body by hand. `code` is stable and snake_case (clients branch on it); `errors[]` names
 //! every bad field of a request at once, so a client can fix them all in one round trip.
 
-use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 /// Base of the `type` URI of every problem; the page documents the code.
 pub const PROBLEM_TYPE_BASE: &str = "https://carbontrace.cloud/problems/";
 
-/// One bad input field: a JSON-pointer-like dotted path (`use.country`, `devices[3].category`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+pub use crate::validation::FieldError;
 
 /// A problem the API answers with. Build it with the constructors below.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +41,12 @@ impl ApiError {
             extensions: Map::new(),
             headers: Vec::new(),
         }
+    }
+
+    /// The same problem with one more response header.
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 
     /// 422: the body parsed but fields are invalid. `errors` must name each of them.

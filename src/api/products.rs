@@ -7,7 +7,7 @@ use worker::Response;
 
 use super::http::{self, RequestCtx};
 use super::problem::{ApiError, FieldError};
-use super::{sandbox, state};
+use super::sandbox;
 use crate::catalog::icecat::{IcecatProduct, Outcome};
 use crate::catalog::identify::{
     hit_json, identify as catalogue_identify, parse_identify, CONFIDENT,
@@ -15,6 +15,7 @@ use crate::catalog::identify::{
 use crate::catalog::search::{Filter, SearchIndex};
 use crate::catalog::{Catalogue, Product};
 use crate::edge::icecat;
+use crate::edge::state;
 
 const MAX_LIMIT: usize = 50;
 

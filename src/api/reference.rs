@@ -4,7 +4,7 @@ use worker::Response;
 
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
-use super::state;
+use crate::edge::state;
 use crate::factors::reference::{etag_matches, grid_factor, Body};
 
 pub enum Doc {

@@ -12,8 +12,9 @@ use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
     admin, blancco, certificates, docs, exports, footprint, health, odata, products, reference,
-    reports, savings, state, usage,
+    reports, savings, usage,
 };
+use crate::edge::state;
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
@@ -23,12 +24,23 @@ pub fn start() {
     state::warm();
 }
 
-/// Cron: delete expired export archives.
+/// Cron (hourly): recover jobs past their deadline, delete expired export archives, forget
+/// stale idempotency keys. Each step runs whatever the others did.
 #[event(scheduled)]
 pub async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
-    match exports::expire(&env).await {
+    match crate::jobs::sweep(&env).await {
+        Ok((resent, failed)) => {
+            worker::console_log!("job sweep: {resent} re-sent, {failed} given up")
+        }
+        Err(e) => worker::console_error!("job sweep failed: {e}"),
+    }
+    match crate::jobs::expire_exports(&env).await {
         Ok(n) => worker::console_log!("expired {n} export archive(s)"),
         Err(e) => worker::console_error!("export expiry failed: {e}"),
+    }
+    match super::idempotency::forget_expired(&env).await {
+        Ok(n) => worker::console_log!("forgot {n} idempotency key(s)"),
+        Err(e) => worker::console_error!("idempotency clean-up failed: {e}"),
     }
 }
 

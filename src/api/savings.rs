@@ -5,7 +5,8 @@ use worker::Response;
 
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
-use super::{sandbox, state};
+use super::sandbox;
+use crate::edge::state;
 use crate::lca::savings::{parse_savings, savings};
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::search::{Filter, Hit, SearchIndex};
 use super::{normalise, Catalogue};
-use crate::api::problem::FieldError;
+use crate::validation::FieldError;
 
 /// Below this confidence a catalogue match is not trusted on its own.
 pub const CONFIDENT: f64 = 0.6;

@@ -1,17 +1,21 @@
 //! Appending to an organisation's hash-linked audit log in D1 (`crate::audit` holds the
-//! hashing and verification). Appends race on the next `seq`: the primary key (org_id, seq)
-//! makes the loser fail, and it retries on the new tail. Callers run this after the response
-//! (`waitUntil`); if D1 keeps failing the entry goes to the jobs queue, which retries it, so
-//! an entry is never lost.
+//! hashing and verification). Every append goes through one Durable Object per organisation,
+//! [`AuditSequencer`], which holds the chain's tail and writes one entry at a time: appends
+//! never race on `seq`, need no retries, and one tenant's audit traffic queues on its own
+//! object. Callers await [`append`] before they answer; if the sequencer or D1 fails, the
+//! entry goes to the jobs queue, which retries it (then its dead-letter consumer, once more).
 
+use std::panic::AssertUnwindSafe;
+
+use futures_util::lock::Mutex;
 use serde_json::Value;
-use worker::{D1Database, Env};
+use worker::{
+    durable_object, D1Database, DurableObject, Env, Method, Request, RequestInit, Response, State,
+};
 
 use super::bindings;
 use super::queue::Job;
 use crate::audit::{next_entry, Entry};
-
-const ATTEMPTS: usize = 5;
 
 /// What to record.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -24,11 +28,55 @@ pub struct Record {
     pub details: Value,
 }
 
-pub fn now_iso() -> String {
-    js_sys::Date::new_0()
-        .to_iso_string()
-        .as_string()
-        .unwrap_or_default()
+/// Append now, through the organisation's sequencer (see [`AuditSequencer`]): the one place
+/// that assigns `seq`, so concurrent appends queue instead of racing. Err when the sequencer
+/// or D1 fails.
+pub async fn append_now(env: &Env, r: &Record) -> worker::Result<Entry> {
+    let stub = env
+        .durable_object(bindings::AUDIT_SEQUENCER)?
+        .get_by_name(&r.org_id)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_body(Some(serde_json::to_string(r)?.into()));
+    let req = Request::new_with_init("https://audit-sequencer/append", &init)?;
+    let mut resp = stub.fetch_with_request(req).await?;
+    if resp.status_code() != 200 {
+        let why = resp.text().await.unwrap_or_default();
+        return Err(worker::Error::RustError(format!(
+            "audit sequencer answered {}: {why}",
+            resp.status_code()
+        )));
+    }
+    resp.json().await
+}
+
+/// Append before answering; if D1 keeps refusing, put the entry on the jobs queue, which
+/// retries it (and its dead-letter consumer once more), so a recorded action is not lost.
+/// Err only when neither D1 nor the queue would take it.
+pub async fn append(env: &Env, r: Record) -> worker::Result<()> {
+    match append_now(env, &r).await {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            worker::console_error!("audit append for {} failed, queueing it: {e}", r.org_id);
+            super::queue::send(env, Job::Audit(r)).await
+        }
+    }
+}
+
+/// Rows of the chain read per query when walking it.
+pub const CHAIN_PAGE: usize = 1000;
+
+/// Entries `after_seq < seq <= after_seq + CHAIN_PAGE` of an organisation, in order.
+pub async fn chain_page(env: &Env, org_id: &str, after_seq: i64) -> worker::Result<Vec<Entry>> {
+    bindings::db(env)?
+        .prepare(format!(
+            "SELECT org_id, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+             WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT {CHAIN_PAGE}"
+        ))
+        .bind(&[org_id.into(), (after_seq as f64).into()])?
+        .all()
+        .await?
+        .results()
 }
 
 async fn tail(db: &D1Database, org_id: &str) -> worker::Result<Option<(i64, String)>> {
@@ -45,72 +93,78 @@ async fn tail(db: &D1Database, org_id: &str) -> worker::Result<Option<(i64, Stri
     Ok(t.map(|t| (t.seq, t.hash)))
 }
 
-/// Append now, retrying on a lost race. Err only when D1 itself keeps failing.
-pub async fn append_now(env: &Env, r: &Record) -> worker::Result<Entry> {
-    let db = env.d1(bindings::DB)?;
-    let mut last_err = None;
-    for _ in 0..ATTEMPTS {
-        let t = tail(&db, &r.org_id).await?;
-        let e = next_entry(
-            t.as_ref().map(|(s, h)| (*s, h.as_str())),
-            &r.org_id,
-            &r.at,
-            &r.actor,
-            &r.action,
-            r.target.as_deref(),
-            &r.details,
-        );
-        let insert = db
-            .prepare(
-                "INSERT INTO audit_log (org_id, seq, at, actor, action, target, details, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )
-            .bind(&[
-                e.org_id.clone().into(),
-                (e.seq as f64).into(),
-                e.at.clone().into(),
-                e.actor.clone().into(),
-                e.action.clone().into(),
-                e.target.clone().map(Into::into).unwrap_or(wasm_bindgen::JsValue::NULL),
-                e.details.clone().into(),
-                e.prev_hash.clone().into(),
-                e.hash.clone().into(),
-            ])?;
-        match insert.run().await {
-            Ok(_) => return Ok(e),
-            Err(err) => last_err = Some(err), // most likely a concurrent append took this seq
+async fn insert(db: &D1Database, e: &Entry) -> worker::Result<()> {
+    db.prepare(
+        "INSERT INTO audit_log (org_id, seq, at, actor, action, target, details, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )
+    .bind(&[
+        e.org_id.clone().into(),
+        (e.seq as f64).into(),
+        e.at.clone().into(),
+        e.actor.clone().into(),
+        e.action.clone().into(),
+        super::d1::opt(e.target.as_deref()),
+        e.details.clone().into(),
+        e.prev_hash.clone().into(),
+        e.hash.clone().into(),
+    ])?
+    .run()
+    .await?;
+    Ok(())
+}
+
+/// One per organisation (named by its id): assigns `seq` and writes entries one at a time.
+/// A Durable Object interleaves requests at every await, so the tail sits behind an async
+/// mutex held across the read-build-insert; the tail is cached between appends and reread
+/// from D1 after any failure, so a write that went elsewhere can never fork the chain.
+#[durable_object]
+pub struct AuditSequencer {
+    env: Env,
+    tail: AssertUnwindSafe<Mutex<Option<(i64, String)>>>,
+}
+
+impl DurableObject for AuditSequencer {
+    fn new(_state: State, env: Env) -> Self {
+        Self {
+            env,
+            tail: AssertUnwindSafe(Mutex::new(None)),
         }
     }
-    Err(last_err.unwrap_or_else(|| worker::Error::RustError("audit append failed".into())))
-}
 
-/// Append after the response; fall back to the queue so the entry is never lost.
-pub fn append_later(ctx: &worker::Context, env: &Env, r: Record) {
-    let env = env.clone();
-    ctx.wait_until(async move {
-        if let Err(e) = append_now(&env, &r).await {
-            worker::console_error!("audit append failed, queueing it: {e}");
-            match env.queue(bindings::JOBS) {
-                Ok(q) => {
-                    if let Err(e) = q.send(Job::Audit(r)).await {
-                        worker::console_error!("audit entry could not be queued either: {e}");
-                    }
+    async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
+        let r: Record = req.json().await?;
+        let db = bindings::db(&self.env)?;
+        let mut cached = self.tail.lock().await;
+        let mut last_err = None;
+        // A cached tail can only be stale if an entry was written around the sequencer; one
+        // reread from D1 settles it.
+        for _ in 0..2 {
+            let t = match cached.clone() {
+                Some(t) => Some(t),
+                None => tail(&db, &r.org_id).await?,
+            };
+            let e = next_entry(
+                t.as_ref().map(|(s, h)| (*s, h.as_str())),
+                &r.org_id,
+                &r.at,
+                &r.actor,
+                &r.action,
+                r.target.as_deref(),
+                &r.details,
+            );
+            match insert(&db, &e).await {
+                Ok(()) => {
+                    *cached = Some((e.seq, e.hash.clone()));
+                    return Response::from_json(&e);
                 }
-                Err(e) => worker::console_error!("no jobs queue for the audit fallback: {e}"),
+                Err(err) => {
+                    *cached = None;
+                    last_err = Some(err);
+                }
             }
         }
-    });
-}
-
-/// Every entry of an organisation, in order.
-pub async fn chain(env: &Env, org_id: &str) -> worker::Result<Vec<Entry>> {
-    let db = env.d1(bindings::DB)?;
-    db.prepare(
-        "SELECT org_id, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
-         WHERE org_id = ?1 ORDER BY seq",
-    )
-    .bind(&[org_id.into()])?
-    .all()
-    .await?
-    .results()
+        let why = last_err.map(|e| e.to_string()).unwrap_or_default();
+        Response::error(format!("audit append failed: {why}"), 503)
+    }
 }

@@ -5,6 +5,7 @@ pub const DB: &str = "DB";
 pub const BUCKET: &str = "BUCKET";
 pub const JOBS: &str = "JOBS";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
+pub const AUDIT_SEQUENCER: &str = "AUDIT_SEQUENCER";
 
 /// Secret guarding admin routes and the deep health check.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
@@ -29,4 +30,12 @@ pub fn signing_key(env: &worker::Env) -> Option<String> {
         .map(|s| s.to_string())
         .ok()
         .filter(|k| k.len() >= 16)
+}
+
+/// The jobs queue's dead-letter queue (wrangler.toml), where exhausted messages go.
+pub const JOBS_DEAD_LETTER_QUEUE: &str = "carbontrace-jobs-dlq";
+
+/// The D1 database.
+pub fn db(env: &worker::Env) -> worker::Result<worker::D1Database> {
+    env.d1(DB)
 }

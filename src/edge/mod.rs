@@ -3,7 +3,10 @@
 
 pub mod audit;
 pub mod bindings;
+pub mod clock;
+pub mod d1;
 pub mod icecat;
 pub mod queue;
 pub mod random;
 pub mod rate_limiter;
+pub mod state;

@@ -1,9 +1,11 @@
-//! The queue consumer: one queue (`JOBS`) carries every async job, tagged by `kind`.
+//! The messages of the one jobs queue (`JOBS`), tagged by `kind`. The consumer that acts on
+//! them is `crate::jobs` (the job lifecycle); this file only names them and sends them.
 
 use serde::{Deserialize, Serialize};
-use worker::{event, Context, Env, MessageBatch, MessageExt};
+use worker::Env;
 
 use super::bindings;
+use crate::jobs::lifecycle::Kind;
 
 /// A message on the jobs queue.
 #[derive(Debug, Serialize, Deserialize)]
@@ -11,7 +13,7 @@ use super::bindings;
 pub enum Job {
     /// Sent by the deep health check; the consumer records that it arrived.
     Probe { id: String },
-    /// An audit entry D1 refused after the response; retried here until it lands.
+    /// An audit entry D1 refused; retried by the queue until it lands.
     Audit(super::audit::Record),
     /// Generate a fleet report (its request waits in R2, its row in D1).
     Report { id: String },
@@ -21,50 +23,29 @@ pub enum Job {
     Export { id: String },
 }
 
-#[event(queue)]
-pub async fn consume(
-    batch: MessageBatch<serde_json::Value>,
-    env: Env,
-    ctx: Context,
-) -> worker::Result<()> {
-    for message in batch.messages()? {
-        let job: Job = match serde_json::from_value(message.body().clone()) {
-            Ok(job) => job,
-            Err(e) => {
-                // A message we cannot read will never become readable: drop it, loudly.
-                worker::console_error!("dropping unreadable job {}: {e}", message.id());
-                message.ack();
-                continue;
-            }
-        };
-        match run(&job, &env, &ctx).await {
-            Ok(()) => message.ack(),
-            Err(e) => {
-                worker::console_error!("job {job:?} failed, will retry: {e}");
-                message.retry();
-            }
+impl Job {
+    /// The message that runs job `id` of `kind`.
+    pub fn run(kind: Kind, id: &str) -> Job {
+        let id = id.to_string();
+        match kind {
+            Kind::Report => Job::Report { id },
+            Kind::Export => Job::Export { id },
+            Kind::BlanccoPull => Job::BlanccoPull { id },
         }
     }
-    Ok(())
+
+    /// The job this message runs, if it runs one.
+    pub fn job(&self) -> Option<(Kind, &str)> {
+        match self {
+            Job::Report { id } => Some((Kind::Report, id)),
+            Job::Export { id } => Some((Kind::Export, id)),
+            Job::BlanccoPull { id } => Some((Kind::BlanccoPull, id)),
+            Job::Probe { .. } | Job::Audit(_) => None,
+        }
+    }
 }
 
-async fn run(job: &Job, env: &Env, ctx: &Context) -> worker::Result<()> {
-    match job {
-        Job::Probe { id } => {
-            let consumed_at = js_sys::Date::new_0()
-                .to_iso_string()
-                .as_string()
-                .unwrap_or_default();
-            env.kv(bindings::KV)?
-                .put(&bindings::queue_probe_key(id), consumed_at)?
-                .expiration_ttl(3600)
-                .execute()
-                .await?;
-            Ok(())
-        }
-        Job::Audit(record) => super::audit::append_now(env, record).await.map(|_| ()),
-        Job::Report { id } => crate::api::reports::run(env, ctx, id).await,
-        Job::BlanccoPull { id } => crate::api::blancco::run_pull(env, ctx, id).await,
-        Job::Export { id } => crate::api::exports::run(env, ctx, id).await,
-    }
+/// Put a message on the jobs queue.
+pub async fn send(env: &Env, job: Job) -> worker::Result<()> {
+    env.queue(bindings::JOBS)?.send(job).await
 }

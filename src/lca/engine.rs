@@ -14,9 +14,9 @@
 //! uses the intensity those PCFs imply, so the estimate is comparable with published figures.
 //! Either way the assumption and its source are listed.
 
-use crate::api::problem::FieldError;
 use crate::catalog::{Catalogue, Product, Resolution};
 use crate::factors::{Category, FactorSet};
+use crate::validation::FieldError;
 use crate::version::METHODOLOGY_VERSION;
 
 use super::input::DeviceInput;

@@ -6,8 +6,8 @@
 
 use serde_json::{Map, Value};
 
-use crate::api::problem::FieldError;
 use crate::factors::FactorSet;
+use crate::validation::FieldError;
 
 /// Identifies a catalogue product, or names a product the catalogue may not hold.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod fleet;
 pub mod input;
 pub mod model;
+pub mod report_request;
 pub mod savings;
 
 use serde::Serialize;

@@ -12,8 +12,8 @@ use serde_json::{Map, Value as Json};
 
 use super::input::{parse_device, DeviceInput};
 use super::{round2, Assumption, Footprint, Provenance, Value};
-use crate::api::problem::FieldError;
 use crate::factors::FactorSet;
+use crate::validation::FieldError;
 
 /// Share of the new device's production that replacement parts (battery, keyboard, storage)
 /// cost in a refurbishment.

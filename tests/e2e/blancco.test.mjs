@@ -150,7 +150,7 @@ test('a pull follows the cursor page by page, as a queue job', async () => {
   assert.equal(job2.result.duplicates, 3);
 });
 
-test('pulls: 204 is nothing new, 401/403 fail the job, 429 is retried, 5xx says why', async () => {
+test('pulls: 204 is nothing new, 401/403 fail the job, 429 is retried to done, endless 5xx reach the dead-letter queue', async () => {
   const start = async (like) => (await api('POST', '/integrations/blancco/sync', {
     body: { since: '2026-01-01T00:00:00Z', filter: { fields: [{ name: '@custom-x', like }] } }, token: org.key })).body.id;
   const wait = (id, pred) => eventually(async () => {
@@ -161,10 +161,24 @@ test('pulls: 204 is nothing new, 401/403 fail the job, 429 is retried, 5xx says 
   assert.equal(none.pages, 0);
   const denied = await wait(await start('denied'), (b) => b.status === 'failed');
   assert.match(denied.reason, /rejected the API key/);
+  assert.equal(denied.attempts, 1, 'a permanent error is not retried');
   const throttled = await wait(await start('throttled'), (b) => b.status === 'done');
   assert.equal(throttled.result.imported, 1);
-  const broken = await wait(await start('broken'), (b) => /503/.test(b.reason ?? ''));
-  assert.equal(broken.status, 'running', 'retried by the queue, not given up at once');
+  assert.equal(throttled.attempts, 2, 'a transient error is retried, and the retry finishes the job');
+  // 503 for ever: retried with back-off (queued, saying why), then the queue gives up and the
+  // dead-letter consumer fails the job with the last reason.
+  const brokenId = await start('broken');
+  const retrying = await wait(brokenId, (b) => /503/.test(b.reason ?? ''));
+  assert.notEqual(retrying.status, 'failed', 'retried by the queue, not given up at once');
+  const broken = await eventually(async () => {
+    const s = await api('GET', `/integrations/blancco/sync/${brokenId}`, { token: org.key });
+    return s.body.status === 'failed' ? s.body : null;
+  }, { ms: 60000, every: 2000, what: 'dead-lettered pull' }); // slow polls: the plan allows 100 requests a minute
+  assert.match(broken.reason, /^gave up after 5 attempt\(s\): Blancco answered 503/);
+  assert.equal(broken.attempts, 5);
+  const [entry] = await d1(`SELECT actor, details FROM audit_log WHERE org_id = '${org.org_id}' AND action = 'blancco.pull.failed' AND target = '${brokenId}'`);
+  assert.equal(entry.actor, 'system');
+  assert.equal(JSON.parse(entry.details).via, 'dead_letter');
   const p = assertProblem(await api('POST', '/integrations/blancco/sync', { body: { since: 'yesterday', colour: 1 }, token: org.key }), 422);
   assert.deepEqual(p.errors.map((e) => e.field).sort(), ['colour', 'since']);
 });

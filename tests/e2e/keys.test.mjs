@@ -2,6 +2,7 @@
 // idempotency, against the real worker and its local D1.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { api, assertProblem, createKey, d1, eventually, ADMIN_TOKEN } from './harness.mjs';
 
 const laptop = { category: 'laptop' };
@@ -203,4 +204,30 @@ test('Idempotency-Key: a repeat replays the first result, another body is a 422'
   assertProblem(await api('POST', '/admin/keys', { body: { org: 'x', plan: 'gold' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': k2 } }), 422);
   const fixed = await api('POST', '/admin/keys', { body: { org: `Idem Fixed ${k2}`, plan: 'pro' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': k2 } });
   assert.equal(fixed.status, 201, fixed.text);
+});
+
+test('Idempotency-Key: a key whose request never finished is free again after the lock time', async () => {
+  const idem = `stuck-${Date.now()}`;
+  const body = { org: `Idem Stuck ${idem}`, plan: 'pro' };
+  // A reservation whose worker died: no response, taken 2 minutes ago (the lock is 60 s).
+  await d1(`INSERT INTO idempotency (scope, idem_key, method_path, body_hash, created_at)
+    VALUES ('admin', '${idem}', 'POST /api/v1/admin/keys', 'x', '${new Date(Date.now() - 120000).toISOString()}')`);
+  const r = await api('POST', '/admin/keys', { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assert.equal(r.status, 201, r.text);
+  const replay = await api('POST', '/admin/keys', { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assert.equal(replay.headers.get('idempotent-replayed'), 'true');
+  assert.equal(replay.body.id, r.body.id);
+  // A fresh reservation still blocks, saying when to retry.
+  const busy = `busy-${Date.now()}`;
+  const hash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
+  await d1(`INSERT INTO idempotency (scope, idem_key, method_path, body_hash, created_at)
+    VALUES ('admin', '${busy}', 'POST /api/v1/admin/keys', '${hash}', '${new Date().toISOString()}')`);
+  const p = assertProblem(await api('POST', '/admin/keys', { body, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': busy } }), 409, 'idempotency_in_progress');
+  assert.match(p.detail, /60 s/);
+  // A stored response older than 24 hours is forgotten: the key runs afresh.
+  await d1(`UPDATE idempotency SET created_at = '2000-01-01T00:00:00.000Z' WHERE idem_key = '${idem}'`);
+  const fresh = await api('POST', '/admin/keys', { body: { org: `Idem Fresh ${idem}`, plan: 'pro' }, token: ADMIN_TOKEN, headers: { 'Idempotency-Key': idem } });
+  assert.equal(fresh.status, 201, fresh.text);
+  assert.equal(fresh.headers.get('idempotent-replayed'), null);
+  assert.notEqual(fresh.body.id, r.body.id);
 });

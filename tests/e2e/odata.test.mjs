@@ -187,3 +187,18 @@ test('no key is a 401 with a Basic challenge; other plans are refused; Bearer wo
   const wrong = await get('/', { Authorization: 'Basic ' + Buffer.from('apikey:ct_live_' + '0'.repeat(40)).toString('base64') });
   assert.equal(wrong.status, 401);
 });
+
+test('50 concurrent reads all answer 200, and the audit chain they write still verifies', async () => {
+  const before = await d1(`SELECT COUNT(*) AS n FROM audit_log WHERE org_id = '${ent.org_id}'`);
+  const results = await Promise.all(Array.from({ length: 50 }, (_, i) => get(`/Assets?$top=${1 + i}&$select=DocumentId`)));
+  assert.deepEqual(results.map((r) => r.status), Array(50).fill(200), results.find((r) => r.status !== 200)?.text);
+  const after = await d1(`SELECT COUNT(*) AS n FROM audit_log WHERE org_id = '${ent.org_id}'`);
+  assert.equal(after[0].n - before[0].n, 50, 'one entry per read, none lost');
+  // Every response's proof names a distinct entry of the chain.
+  const seqs = new Set(results.map((r) => r.headers.get('x-carbontrace-audit-seq') ?? r.headers.get('x-carbontrace-proof')));
+  assert.equal(seqs.size, 50);
+  const v = await api('GET', `/admin/orgs/${ent.org_id}/audit/verify`, { token: process.env.CT_ADMIN_TOKEN });
+  assert.equal(v.status, 200, v.text);
+  assert.equal(v.body.valid, true, JSON.stringify(v.body));
+  assert.equal(v.body.entries, after[0].n);
+});

@@ -1,0 +1,140 @@
+//! The Blancco cloud pull job: page by page through `POST {BLANCCO_API_URL}/report/export`
+//! following `X-BLANCCO-CURSOR`, importing each page's erased devices (`store::assets`) and
+//! saving the cursor and running totals after each page, so a retried or recovered job
+//! resumes where it stopped. 429, 5xx and network errors are transient; 401/403 and other
+//! answers are permanent.
+
+use serde_json::{json, Value};
+use worker::{Env, Headers, Method, Request, RequestInit};
+
+use super::lifecycle::{JobError, Kind};
+use super::runner::{BackgroundJob, Claimed, Done};
+use crate::blancco::import::accumulate;
+use crate::blancco::json_reports;
+use crate::edge::bindings;
+use crate::store::{self, assets, pulls};
+
+/// Most pages one run reads (10 reports a page); a longer pull is finished by its retry.
+const MAX_PAGES_PER_RUN: usize = 1000;
+
+pub struct BlanccoPullJob;
+
+impl BackgroundJob for BlanccoPullJob {
+    const KIND: Kind = Kind::BlanccoPull;
+
+    async fn run(env: &Env, job: &Claimed) -> Result<Done, JobError> {
+        let row = pulls::find(env, &job.id)
+            .await
+            .map_err(|e| JobError::transient("reading the pull row", e))?
+            .ok_or_else(|| JobError::Permanent("the pull row is gone".into()))?;
+        let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
+        let (Some(base), Some(key)) = (
+            bindings::setting(env, "BLANCCO_API_URL"),
+            bindings::setting(env, "BLANCCO_API_KEY"),
+        ) else {
+            return Err(JobError::Permanent("Blancco is not configured".into()));
+        };
+        let mut totals: Value = row
+            .result
+            .as_deref()
+            .and_then(|r| serde_json::from_str(r).ok())
+            .unwrap_or(json!({}));
+        let mut cursor = row.cursor.clone();
+        let mut pages = row.pages as u64;
+        for _ in 0..MAX_PAGES_PER_RUN {
+            match fetch_page(&base, &key, &params, cursor.as_deref()).await {
+                Page::Empty => break, // 204: nothing (more) to pull
+                Page::Failed(e) => return Err(e),
+                Page::Reports(reports, next) => {
+                    let out = assets::import(env, &job.org_id, "blancco_pull", &reports)
+                        .await
+                        .map_err(|e| JobError::transient("storing a page of devices", e))?;
+                    accumulate(&mut totals, &out.json());
+                    pages += 1;
+                    cursor = next;
+                    store::execute(
+                        env,
+                        "UPDATE integration_jobs SET cursor = ?2, pages = ?3, result = ?4 \
+                         WHERE id = ?1 AND status = 'running'",
+                        &[
+                            job.id.clone().into(),
+                            store::opt(cursor.as_deref()),
+                            (pages as f64).into(),
+                            totals.to_string().into(),
+                        ],
+                    )
+                    .await
+                    .map_err(|e| JobError::transient("saving the cursor", e))?;
+                    if cursor.is_none() {
+                        break;
+                    }
+                }
+            }
+        }
+        Ok(Done {
+            details: json!({ "source": "pull", "pages": pages, "imported": totals["imported"], "duplicates": totals["duplicates"] }),
+            columns: vec![
+                ("cursor", wasm_bindgen::JsValue::NULL),
+                ("pages", (pages as f64).into()),
+                ("result", totals.to_string().into()),
+            ],
+        })
+    }
+}
+
+/// Outcome of one page request to Blancco.
+enum Page {
+    Reports(Vec<Value>, Option<String>),
+    Empty,
+    Failed(JobError),
+}
+
+async fn fetch_page(base: &str, key: &str, params: &Value, cursor: Option<&str>) -> Page {
+    let mut filter = params["filter"].as_object().cloned().unwrap_or_default();
+    filter.insert("date".into(), json!({ "gte": params["since"] }));
+    let mut body = json!({ "filter": filter, "format": "JSON", "container": "NONE", "size": 10 });
+    if let Some(c) = cursor {
+        body["cursor"] = json!(c);
+    }
+    let headers = Headers::new();
+    let _ = headers.set("Content-Type", "application/json");
+    let _ = headers.set("X-BLANCCO-API-KEY", key);
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post)
+        .with_headers(headers)
+        .with_body(Some(body.to_string().into()));
+    let url = format!("{}/report/export", base.trim_end_matches('/'));
+    let req = match Request::new_with_init(&url, &init) {
+        Ok(r) => r,
+        Err(e) => return Page::Failed(JobError::Permanent(format!("bad BLANCCO_API_URL: {e}"))),
+    };
+    let mut resp = match worker::Fetch::Request(req).send().await {
+        Ok(r) => r,
+        Err(e) => return Page::Failed(JobError::Transient(format!("Blancco unreachable: {e}"))),
+    };
+    match resp.status_code() {
+        204 => Page::Empty,
+        200 => {
+            let next = resp
+                .headers()
+                .get("X-BLANCCO-CURSOR")
+                .ok()
+                .flatten()
+                .filter(|c| !c.is_empty());
+            match resp.json::<Value>().await {
+                Ok(v) => Page::Reports(json_reports(&v), next),
+                Err(e) => Page::Failed(JobError::Permanent(format!(
+                    "Blancco sent an unreadable page: {e}"
+                ))),
+            }
+        }
+        401 | 403 => Page::Failed(JobError::Permanent(
+            "Blancco rejected the API key (BLANCCO_API_KEY)".into(),
+        )),
+        429 => Page::Failed(JobError::Transient(
+            "Blancco rate-limited the pull (429)".into(),
+        )),
+        s if s >= 500 => Page::Failed(JobError::Transient(format!("Blancco answered {s}"))),
+        s => Page::Failed(JobError::Permanent(format!("Blancco answered {s}"))),
+    }
+}

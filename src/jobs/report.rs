@@ -1,0 +1,171 @@
+//! The report job: read the fleet (the request stored in R2, or the organisation's stored
+//! assets), compute it, render the PDF, store it in R2; the runner records the summary.
+//! Re-running writes the same PDF key, so a retried or recovered job never leaves two.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use worker::Env;
+
+use super::lifecycle::{JobError, Kind};
+use super::runner::{BackgroundJob, Claimed, Done};
+use crate::edge::clock::{now_iso, now_ms};
+use crate::edge::{bindings, state};
+use crate::lca::fleet::analyse;
+use crate::lca::report_request::MAX_DEVICES;
+use crate::pdf::report::{render, ReportMeta};
+use crate::store::reports::{self, Report};
+use crate::version::METHODOLOGY_VERSION;
+
+pub struct ReportJob;
+
+impl BackgroundJob for ReportJob {
+    const KIND: Kind = Kind::Report;
+
+    async fn run(env: &Env, job: &Claimed) -> Result<Done, JobError> {
+        let row = reports::find(env, &job.id)
+            .await
+            .map_err(|e| JobError::transient("reading the report row", e))?
+            .ok_or_else(|| JobError::Permanent("the report row is gone".into()))?;
+        let (pdf_key, bytes, summary) = build(env, &row).await?;
+        Ok(Done {
+            details: json!({ "total_kg_co2e": summary["total_kg_co2e"], "pdf_bytes": bytes }),
+            columns: vec![
+                ("pdf_key", pdf_key.into()),
+                ("pdf_bytes", (bytes as f64).into()),
+                ("summary", summary.to_string().into()),
+            ],
+        })
+    }
+}
+
+/// The organisation's stored assets as footprint requests: its certified devices and the
+/// devices imported from Blancco erasure reports.
+async fn asset_devices(env: &Env, org_id: &str) -> worker::Result<Vec<Value>> {
+    #[derive(Deserialize)]
+    struct C {
+        canonical: String,
+    }
+    let rows: Vec<C> = env
+        .d1(bindings::DB)?
+        .prepare("SELECT canonical FROM certificates WHERE org_id = ?1 AND kind = 'footprint' AND revoked_at IS NULL ORDER BY issued_at LIMIT 10000")
+        .bind(&[org_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    let mut devices: Vec<Value> = rows
+        .into_iter()
+        .filter_map(|c| serde_json::from_str::<Value>(&c.canonical).ok())
+        .map(|doc| doc["request"].clone())
+        .collect();
+    #[derive(Deserialize)]
+    struct A {
+        request: String,
+    }
+    let assets: Vec<A> = bindings::db(env)?
+        .prepare("SELECT request FROM assets WHERE org_id = ?1 ORDER BY imported_at LIMIT 10000")
+        .bind(&[org_id.into()])?
+        .all()
+        .await?
+        .results()?;
+    devices.extend(
+        assets
+            .into_iter()
+            .filter_map(|a| serde_json::from_str(&a.request).ok()),
+    );
+    devices.truncate(MAX_DEVICES);
+    Ok(devices)
+}
+
+async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobError> {
+    let started = now_ms();
+    let devices: Vec<Value> = if row.source == "assets" {
+        asset_devices(env, &row.org_id)
+            .await
+            .map_err(|e| JobError::transient("reading the stored assets", e))?
+    } else {
+        let obj = env
+            .bucket(bindings::BUCKET)
+            .map_err(|e| JobError::transient("opening R2", e))?
+            .get(&row.request_key)
+            .execute()
+            .await
+            .map_err(|e| JobError::transient("reading the request from R2", e))?
+            .ok_or_else(|| JobError::Permanent("the request is missing from storage".into()))?;
+        let text = match obj.body() {
+            Some(body) => body
+                .text()
+                .await
+                .map_err(|e| JobError::transient("reading the request body", e))?,
+            None => String::new(),
+        };
+        let v: Value = serde_json::from_str(&text)
+            .map_err(|e| JobError::Permanent(format!("the stored request is unreadable: {e}")))?;
+        v["devices"].as_array().cloned().unwrap_or_default()
+    };
+    if devices.is_empty() {
+        return Err(JobError::Permanent(
+            "the fleet is empty (no devices, or no stored assets)".into(),
+        ));
+    }
+    let engine = state::active(env).await.engine();
+    let fleet = analyse(&engine, &devices);
+    if fleet.devices.is_empty() {
+        return Err(JobError::Permanent(format!(
+            "no device could be computed; first problem: {}",
+            fleet.skipped.first().map(|s| s.1.as_str()).unwrap_or("-")
+        )));
+    }
+    #[derive(Deserialize)]
+    struct Org {
+        name: String,
+    }
+    let org = crate::store::first::<Org>(
+        env,
+        "SELECT name FROM organisations WHERE id = ?1",
+        &[row.org_id.clone().into()],
+    )
+    .await
+    .map_err(|e| JobError::transient("reading the organisation", e))?
+    .map(|o| o.name)
+    .unwrap_or_else(|| row.org_id.clone());
+    let computed_ms = now_ms() - started;
+    let generated_at = now_iso();
+    let pdf = render(
+        &ReportMeta {
+            id: &row.id,
+            kind: &row.kind,
+            title: &row.title,
+            org: &org,
+            generated_at: &generated_at,
+            period: row.period.as_deref(),
+            methodology_version: METHODOLOGY_VERSION,
+        },
+        &fleet,
+    );
+    let total_ms = now_ms() - started;
+    let key = format!("reports/{}/{}.pdf", row.org_id, row.id);
+    let bytes = pdf.len();
+    env.bucket(bindings::BUCKET)
+        .map_err(|e| JobError::transient("opening R2", e))?
+        .put(&key, pdf)
+        .http_metadata(worker::HttpMetadata {
+            content_type: Some("application/pdf".into()),
+            ..Default::default()
+        })
+        .execute()
+        .await
+        .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
+    let (stage, share) = fleet.dominant_stage();
+    let summary = json!({
+        "devices": fleet.devices.len(), "skipped": fleet.skipped.len(),
+        "skipped_devices": fleet.skipped.iter().take(100).map(|(i, why)| json!({"index": i, "reason": why})).collect::<Vec<_>>(),
+        "total_kg_co2e": fleet.total_kg, "range_kg_co2e": [fleet.low_kg, fleet.high_kg],
+        "stages": fleet.stages, "dominant_stage": { "stage": stage, "share": share },
+        "by_category": fleet.by_category.iter().map(|(c, n, kg)| json!({"category": c, "devices": n, "kg_co2e": kg})).collect::<Vec<_>>(),
+        "by_country": fleet.by_country.iter().map(|(c, n, kg)| json!({"country": c, "devices": n, "kg_co2e": kg})).collect::<Vec<_>>(),
+        "levers": fleet.levers, "published_pcf_share": fleet.published_share,
+        "factor_set_version": fleet.factor_set_version,
+        "timing_ms": { "compute": computed_ms, "total": total_ms },
+    });
+    Ok((key, bytes, summary))
+}

@@ -1,0 +1,48 @@
+//! `reports`: fleet report jobs (request in R2 at `request_key`, PDF at `pdf_key`).
+
+use serde::Deserialize;
+use worker::Env;
+
+use super::first;
+
+#[derive(Debug, Deserialize)]
+pub struct Report {
+    pub id: String,
+    pub org_id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub period: Option<String>,
+    pub source: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub finished_at: Option<String>,
+    pub request_key: String,
+    pub pdf_key: Option<String>,
+    pub pdf_bytes: Option<f64>,
+    pub summary: Option<String>,
+    pub attempts: f64,
+}
+
+const COLUMNS: &str = "id, org_id, type, title, period, source, status, reason, created_at, \
+started_at, finished_at, request_key, pdf_key, pdf_bytes, summary, attempts";
+
+pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Report>> {
+    first(
+        env,
+        &format!("SELECT {COLUMNS} FROM reports WHERE id = ?1"),
+        &[id.into()],
+    )
+    .await
+}
+
+pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Report>> {
+    first(
+        env,
+        &format!("SELECT {COLUMNS} FROM reports WHERE id = ?1 AND org_id = ?2"),
+        &[id.into(), org_id.into()],
+    )
+    .await
+}
