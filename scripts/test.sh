@@ -5,13 +5,19 @@
 #   3. build the worker, start `wrangler dev` on a free port with a fresh state directory and
 #      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), stop the
 #      server whether the suite passed or not.
-# `bash scripts/test.sh --e2e` skips step 1 and 2 (for iterating on the end-to-end suite).
+# `bash scripts/test.sh --e2e [FILES…]` skips step 1 and 2 (for iterating on the end-to-end
+# suite), and runs only FILES when given (e.g. `CT_EXPORT_ROWS=1000000 bash scripts/test.sh
+# --e2e tests/e2e/exports.test.mjs`, the export measurement in the README).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 cd "$CARBONTRACE_ROOT"
 t0=$(date +%s)
 
-if [ "${1:-}" != "--e2e" ]; then
+e2e_files=(tests/e2e/*.test.mjs)
+if [ "${1:-}" = "--e2e" ]; then
+  shift
+  if [ "$#" -gt 0 ]; then e2e_files=("$@"); fi
+else
   log "cargo fmt --check"
   cargo fmt --all -- --check
   log "clippy (native)"
@@ -38,7 +44,7 @@ start_test_server
 
 log "end-to-end suite against $CT_BASE_URL"
 status=0
-node --test --test-concurrency=1 tests/e2e/*.test.mjs || status=$?
+node --test --test-concurrency=1 "${e2e_files[@]}" || status=$?
 if [ "$status" -ne 0 ]; then
   log "end-to-end suite failed; last lines of the wrangler log:"
   tail -n 60 "$CT_STATE_DIR/wrangler.log" >&2

@@ -149,5 +149,8 @@ for f in m['files']:
     assert f.get('rows') is None or data.count(b'\\n') == f['rows'], f['file']
 print(sum(f.get('rows') or 0 for f in m['files']))`, file], { encoding: 'utf8' });
   assert.ok(Number(check) > ROWS);
-  console.log(`export of ${ROWS} rows: ${done.bytes} bytes in ${done.manifest.parts} parts, built in ${done.manifest.build_ms} ms (${Date.now() - t0} ms end to end)`);
+  // Peak resident memory of the local runtime (workerd: the worker and the simulated D1 and R2).
+  const peakMb = execFileSync('sh', ['-c', "for p in $(pgrep workerd); do grep VmHWM /proc/$p/status; done | awk '{ if ($2 > m) m = $2 } END { print int(m / 1024) }'"], { encoding: 'utf8' }).trim();
+  console.log(`export of ${ROWS} rows: ${done.bytes} bytes in ${done.manifest.parts} parts, built in ${done.manifest.build_ms} ms (${Date.now() - t0} ms end to end); worker wasm memory ${(done.manifest.wasm_memory_bytes / 1048576).toFixed(1)} MiB; workerd peak RSS ${peakMb} MB`);
+  assert.ok(done.manifest.wasm_memory_bytes < 64 * 1048576, 'bounded memory, whatever the row count');
 });

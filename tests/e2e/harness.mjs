@@ -60,10 +60,23 @@ export async function createKey(plan = 'internal', { org = `e2e-${plan}-${Math.r
   return r.body;
 }
 
-/** Run SQL against the server's local D1 (same state directory) through wrangler. */
+/** Run SQL against the server's local D1 (same state directory) through wrangler. The
+ * worker may hold the SQLite file's write lock for a moment (a job writing pages): a busy
+ * database is retried, anything else fails with wrangler's own message. */
 export async function d1(sql) {
   const { execFileSync } = await import('node:child_process');
-  const out = execFileSync('wrangler', ['d1', 'execute', 'DB', '--local', '--persist-to', `${process.env.CT_STATE_DIR}/wrangler`,
-    '--json', '--command', sql], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] });
-  return JSON.parse(out)[0].results;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const out = execFileSync('wrangler', ['d1', 'execute', 'DB', '--local', '--persist-to', `${process.env.CT_STATE_DIR}/wrangler`,
+        '--json', '--command', sql], { encoding: 'utf8', cwd: new URL('../..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'pipe'] });
+      return JSON.parse(out)[0].results;
+    } catch (e) {
+      const why = `${e.stdout ?? ''}${e.stderr ?? ''}`;
+      if (attempt < 10 && /SQLITE_BUSY|database is locked/i.test(why)) {
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+        continue;
+      }
+      throw new Error(`d1: ${why || e.message}`);
+    }
+  }
 }
