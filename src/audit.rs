@@ -141,6 +141,76 @@ pub fn verify(entries: &[Entry]) -> Result<usize, Break> {
     Ok(v.checked())
 }
 
+/// A chain's head as it stood at `at`, kept outside D1 (in R2) and signed, so that a rewrite
+/// of D1 alone — even one that rehashes every entry after the change — is detected: the
+/// rewritten chain no longer holds `hash` at `seq`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Anchor {
+    pub org_id: String,
+    pub seq: i64,
+    pub hash: String,
+    pub at: String,
+    /// base64 HMAC-SHA256 of `ct-anchor-1:{org_id}:{seq}:{hash}:{at}`.
+    pub signature: String,
+}
+
+fn anchor_mac(key: &[u8], org_id: &str, seq: i64, hash: &str, at: &str) -> hmac::Hmac<Sha256> {
+    use hmac::Mac;
+    let mut m = <hmac::Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key");
+    m.update(format!("ct-anchor-1:{org_id}:{seq}:{hash}:{at}").as_bytes());
+    m
+}
+
+impl Anchor {
+    pub fn new(key: &[u8], org_id: &str, seq: i64, hash: &str, at: &str) -> Anchor {
+        use base64::Engine as _;
+        use hmac::Mac;
+        let sig = anchor_mac(key, org_id, seq, hash, at)
+            .finalize()
+            .into_bytes();
+        Anchor {
+            org_id: org_id.into(),
+            seq,
+            hash: hash.into(),
+            at: at.into(),
+            signature: base64::engine::general_purpose::STANDARD.encode(sig),
+        }
+    }
+
+    /// Whether this key signed the anchor as it reads (constant time).
+    pub fn signed_by(&self, key: &[u8]) -> bool {
+        use base64::Engine as _;
+        use hmac::Mac;
+        match base64::engine::general_purpose::STANDARD.decode(&self.signature) {
+            Ok(sig) => anchor_mac(key, &self.org_id, self.seq, &self.hash, &self.at)
+                .verify_slice(&sig)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Check a chain's entry against the anchor (`None`: the chain has no entry at its seq).
+    pub fn check(&self, entry_at_seq: Option<&Entry>) -> Result<(), Break> {
+        match entry_at_seq {
+            Some(e) if e.seq == self.seq && e.hash == self.hash => Ok(()),
+            Some(_) => Err(Break {
+                seq: self.seq,
+                reason: format!(
+                    "entry {} does not match the anchor of {} (the chain was rewritten)",
+                    self.seq, self.at
+                ),
+            }),
+            None => Err(Break {
+                seq: self.seq,
+                reason: format!(
+                    "the chain ends before entry {}, anchored at {} (entries were removed)",
+                    self.seq, self.at
+                ),
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -203,6 +273,36 @@ mod tests {
         assert_eq!(v.checked(), 7);
         assert_eq!(v.head(), Some(c[6].hash.as_str()));
         assert_eq!(Verifier::default().head(), None);
+    }
+
+    #[test]
+    fn an_anchor_catches_a_rehashed_rewrite() {
+        let c = chain(5);
+        let a = Anchor::new(b"k", "org_1", 4, &c[3].hash, "2026-11-29T00:00:00Z");
+        assert!(a.signed_by(b"k") && !a.signed_by(b"other"));
+        assert_eq!(a.check(Some(&c[3])), Ok(()));
+        // Rewrite entry 2 and rehash everything after it: the chain verifies on its own…
+        let mut forged = chain(5);
+        forged[1].action = "key.revoked".into();
+        for i in 1..5 {
+            forged[i].prev_hash = if i == 0 {
+                GENESIS.into()
+            } else {
+                forged[i - 1].hash.clone()
+            };
+            forged[i].hash = entry_hash(&forged[i]);
+        }
+        assert_eq!(verify(&forged), Ok(5));
+        // …but not against the anchor.
+        assert!(a
+            .check(Some(&forged[3]))
+            .unwrap_err()
+            .reason
+            .contains("rewritten"));
+        assert!(a.check(None).unwrap_err().reason.contains("removed"));
+        let mut tampered = a.clone();
+        tampered.seq = 3;
+        assert!(!tampered.signed_by(b"k"));
     }
 
     #[test]

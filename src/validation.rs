@@ -21,3 +21,44 @@ impl FieldError {
         }
     }
 }
+
+use serde_json::{Map, Value};
+
+/// A member path: `key` at the top level, `at.key` below it.
+pub fn path(at: &str, key: &str) -> String {
+    if at.is_empty() {
+        key.to_string()
+    } else {
+        format!("{at}.{key}")
+    }
+}
+
+/// Every member of `o` that is not one of `known`, as an error naming it and what is
+/// expected (the one check of unknown fields that every parser uses).
+pub fn unknown_fields(o: &Map<String, Value>, known: &[&str], at: &str) -> Vec<FieldError> {
+    o.keys()
+        .filter(|k| !known.contains(&k.as_str()))
+        .map(|k| {
+            FieldError::new(
+                path(at, k),
+                format!("unknown field; expected one of: {}", known.join(", ")),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_fields_are_named_with_their_path() {
+        let v = json!({"a": 1, "b": 2, "c": 3});
+        let errs = unknown_fields(v.as_object().unwrap(), &["a"], "use");
+        let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["use.b", "use.c"]);
+        assert_eq!(errs[0].message, "unknown field; expected one of: a");
+        assert!(unknown_fields(v.as_object().unwrap(), &["a", "b", "c"], "").is_empty());
+    }
+}

@@ -9,11 +9,11 @@ use serde_json::json;
 use worker::Response;
 
 use super::auth;
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{parse_json, ApiError, FieldError};
-use crate::audit::Verifier;
-use crate::edge::audit::{chain_page, CHAIN_PAGE};
+use crate::audit::{Break, Verifier};
+use crate::edge::audit::{chain_page, entry_at, read_anchor, CHAIN_PAGE};
 use crate::edge::clock::now_iso;
 use crate::edge::state;
 use crate::edge::{bindings, random};
@@ -36,17 +36,17 @@ pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Respon
             ),
         ));
     }
-    let kv = rc.env.kv(bindings::KV).map_err(http::edge_error)?;
+    let kv = rc.env.kv(bindings::KV).step("put_factor_set: opening KV")?;
     kv.put(&state::set_key(version), text)
-        .map_err(http::edge_error)?
+        .step("factor set: storing it in KV")?
         .execute()
         .await
-        .map_err(http::edge_error)?;
+        .step("factor set: storing it in KV")?;
     kv.put(state::ACTIVE_KEY, version)
-        .map_err(http::edge_error)?
+        .step("factor set: activating it in KV")?
         .execute()
         .await
-        .map_err(http::edge_error)?;
+        .step("factor set: activating it in KV")?;
     state::invalidate();
     http::json(
         200,
@@ -55,10 +55,13 @@ pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Respon
 }
 
 pub async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    let kv = rc.env.kv(bindings::KV).map_err(http::edge_error)?;
+    let kv = rc
+        .env
+        .kv(bindings::KV)
+        .step("reset_factor_set: opening KV")?;
     kv.delete(state::ACTIVE_KEY)
         .await
-        .map_err(http::edge_error)?;
+        .step("reset_factor_set: deleting from KV")?;
     state::invalidate();
     http::json(
         200,
@@ -137,7 +140,10 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
     let key = format_key(mode, &seed);
     let key_id = format!("key_{}", random::hex_id(8));
     let now = now_iso();
-    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let db = rc
+        .env
+        .d1(bindings::DB)
+        .step("create_key_inner: opening D1")?;
 
     #[derive(serde::Deserialize)]
     struct Org {
@@ -148,7 +154,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
     let stmts = vec![
         db.prepare("INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING")
             .bind(&[new_org_id.clone().into(), org.clone().into(), now.clone().into()])
-            .map_err(http::edge_error)?,
+            .step("create_key_inner: binding a D1 query")?,
         db.prepare(
             "INSERT INTO api_keys (id, org_id, prefix, key_hash, plan, mode, created_at) \
              SELECT ?1, id, ?2, ?3, ?4, ?5, ?6 FROM organisations WHERE name = ?7",
@@ -162,16 +168,18 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
             now.clone().into(),
             org.clone().into(),
         ])
-        .map_err(http::edge_error)?,
+        .step("create key: binding the inserts")?,
     ];
-    db.batch(stmts).await.map_err(http::edge_error)?;
+    db.batch(stmts)
+        .await
+        .step("create_key_inner: running a D1 batch")?;
     let org_row: Option<Org> = db
         .prepare("SELECT id FROM organisations WHERE name = ?1")
         .bind(&[org.clone().into()])
-        .map_err(http::edge_error)?
+        .step("create_key_inner: binding a D1 query")?
         .first(None)
         .await
-        .map_err(http::edge_error)?;
+        .step("create_key_inner: reading a D1 row")?;
     let org_id = org_row
         .map(|o| o.id)
         .ok_or_else(|| ApiError::internal("organisation not created"))?;
@@ -196,14 +204,14 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         org_id: String,
         revoked_at: Option<String>,
     }
-    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let db = rc.env.d1(bindings::DB).step("revoke_key: opening D1")?;
     let row: Option<Row> = db
         .prepare("SELECT org_id, revoked_at FROM api_keys WHERE id = ?1")
         .bind(&[key_id.into()])
-        .map_err(http::edge_error)?
+        .step("revoke_key: binding a D1 query")?
         .first(None)
         .await
-        .map_err(http::edge_error)?;
+        .step("revoke_key: reading a D1 row")?;
     let Some(row) = row else {
         return Err(ApiError::not_found(format!("no API key `{key_id}`")));
     };
@@ -216,10 +224,10 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
     let now = now_iso();
     db.prepare("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
         .bind(&[now.clone().into(), key_id.into()])
-        .map_err(http::edge_error)?
+        .step("revoke_key: binding a D1 query")?
         .run()
         .await
-        .map_err(http::edge_error)?;
+        .step("revoke_key: running a D1 statement")?;
     auth::forget_key(key_id);
     rc.audit(&row.org_id, "key.revoked", Some(key_id), json!({}))
         .await;
@@ -233,24 +241,45 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
 pub async fn verify_audit(rc: &mut RequestCtx, org_id: &str) -> Result<Response, ApiError> {
     // Page through the chain: memory stays bounded however long it grows.
     let mut v = Verifier::default();
+    let broken = |v: &Verifier, b: Break| {
+        http::json(
+            200,
+            &json!({ "org_id": org_id, "entries": v.checked(), "valid": false, "break": b }),
+        )
+    };
     loop {
         let page = chain_page(&rc.env, org_id, v.checked() as i64)
             .await
-            .map_err(http::edge_error)?;
+            .step("audit verify: reading a page of the chain")?;
         for e in &page {
             if let Err(b) = v.push(e) {
-                return http::json(
-                    200,
-                    &json!({ "org_id": org_id, "entries": v.checked(), "valid": false, "break": b }),
-                );
+                return broken(&v, b);
             }
         }
         if page.len() < CHAIN_PAGE {
             break;
         }
     }
+    // Then against the last anchor kept outside D1: a rewrite of D1 alone shows here.
+    let anchor = read_anchor(&rc.env, org_id)
+        .await
+        .step("audit verify: reading the anchor")?;
+    if let Some(a) = &anchor {
+        let key = bindings::signing_key(&rc.env).unwrap_or_default();
+        if !a.signed_by(key.as_bytes()) {
+            let reason = "the anchor's signature does not hold".to_string();
+            return broken(&v, Break { seq: a.seq, reason });
+        }
+        let held = entry_at(&rc.env, org_id, a.seq)
+            .await
+            .step("audit verify: reading the anchored entry")?;
+        if let Err(b) = a.check(held.as_ref()) {
+            return broken(&v, b);
+        }
+    }
     http::json(
         200,
-        &json!({ "org_id": org_id, "entries": v.checked(), "valid": true, "head": v.head() }),
+        &json!({ "org_id": org_id, "entries": v.checked(), "valid": true, "head": v.head(),
+                 "anchor": anchor.map(|a| json!({ "seq": a.seq, "at": a.at, "hash": a.hash })) }),
     )
 }

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::http::RequestCtx;
+use super::http::{RequestCtx, Step};
 use super::limiter;
 use super::problem::ApiError;
 use super::routes::Access;
@@ -89,14 +89,14 @@ async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<KeyRow>, ApiError>
     }) {
         return Ok(hit);
     }
-    let db = rc.env.d1(bindings::DB).map_err(super::http::edge_error)?;
+    let db = rc.env.d1(bindings::DB).step("lookup: opening D1")?;
     let row: Option<KeyRow> = db
         .prepare("SELECT id, org_id, plan, mode, revoked_at FROM api_keys WHERE key_hash = ?1")
         .bind(&[hash.into()])
-        .map_err(super::http::edge_error)?
+        .step("lookup: binding a D1 query")?
         .first(None)
         .await
-        .map_err(super::http::edge_error)?;
+        .step("lookup: reading a D1 row")?;
     KEY_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.len() > 10_000 {

@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{ApiError, FieldError};
 use crate::blancco::import::{assess, Import};
@@ -15,6 +15,7 @@ use crate::edge::{bindings, random, state};
 use crate::jobs::{self, lifecycle::Kind};
 use crate::store::assets::import;
 use crate::store::pulls;
+use crate::validation::unknown_fields;
 
 fn media(rc: &RequestCtx) -> String {
     rc.header("Content-Type")
@@ -96,7 +97,7 @@ async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Valu
     }
     let out = import(&rc.env, org_id, "blancco_upload", reports)
         .await
-        .map_err(http::edge_error)?;
+        .step("blancco upload: storing the devices")?;
     rc.audit(org_id, "blancco.synced", None, json!({ "source": "upload", "reports": reports.len(), "imported": out.imported,
                              "duplicates": out.duplicates, "skipped": out.skipped.len(), "failed": out.failed.len() }))
         .await;
@@ -122,17 +123,8 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
             "must be an object (Blancco export filter)",
         ));
     }
-    for k in p
-        .as_object()
-        .map(|o| o.keys().cloned().collect::<Vec<_>>())
-        .unwrap_or_default()
-    {
-        if k != "since" && k != "filter" {
-            errors.push(FieldError::new(
-                k,
-                "unknown field; a pull takes since and filter",
-            ));
-        }
+    if let Some(o) = p.as_object() {
+        errors.extend(unknown_fields(o, &["since", "filter"], ""));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
@@ -162,7 +154,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
                 jobs::queued_deadline().into(),
             ])
         })
-        .map_err(http::edge_error)?;
+        .step("blancco pull: binding the job row")?;
     jobs::enqueue(&rc.env, Kind::BlanccoPull, &id, insert)
         .await
         .map_err(http::enqueue_error)?;
@@ -175,7 +167,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
 pub async fn job_status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = pulls::owned(&rc.env, &rc.org_id()?, id)
         .await
-        .map_err(http::edge_error)?
+        .step("blancco pull: reading the row")?
         .ok_or_else(|| {
             ApiError::not_found(format!("no Blancco sync job `{id}` for this organisation"))
         })?;

@@ -5,7 +5,7 @@
 use serde_json::{json, Map, Value};
 use worker::{Env, Response};
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::ApiError;
 use crate::edge::clock::{iso_after, now_iso};
@@ -58,7 +58,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
                 jobs::queued_deadline().into(),
             ])
         })
-        .map_err(http::edge_error)?;
+        .step("export: binding the job row")?;
     jobs::enqueue(&rc.env, Kind::Export, &id, insert)
         .await
         .map_err(http::enqueue_error)?;
@@ -73,7 +73,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
 async fn own(rc: &RequestCtx, id: &str) -> Result<Export, ApiError> {
     exports::owned(&rc.env, &rc.org_id()?, id)
         .await
-        .map_err(http::edge_error)?
+        .step("export: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no export `{id}` for this organisation")))
 }
 
@@ -133,7 +133,7 @@ pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     let row = own(rc, id).await?;
     exports::mark_deleted(&rc.env, &row.org_id, id)
         .await
-        .map_err(http::edge_error)?;
+        .step("export: marking it deleted")?;
     jobs::remove_archive(&rc.env, &row.r2_key).await;
     http::json(200, &json!({ "id": id, "status": "deleted" }))
 }

@@ -10,6 +10,7 @@ use super::{limiter, sandbox};
 use crate::edge::state;
 use crate::lca::input::parse_device;
 use crate::lca::{round2, Footprint};
+use crate::validation::unknown_fields;
 
 pub async fn single(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let body: Value = rc.json_body().await?;
@@ -52,11 +53,9 @@ pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let body: Value = rc.json_body().await?;
     let devices = match &body {
         Value::Object(o) => {
-            if let Some(k) = o.keys().find(|k| k.as_str() != "devices") {
-                return Err(ApiError::validation(vec![FieldError::new(
-                    k.clone(),
-                    "unknown field; expected `devices`",
-                )]));
+            let unknown = unknown_fields(o, &["devices"], "");
+            if !unknown.is_empty() {
+                return Err(ApiError::validation(unknown));
             }
             match o.get("devices") {
                 Some(Value::Array(d)) => d,

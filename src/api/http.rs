@@ -163,7 +163,7 @@ pub fn accepted(v: serde_json::Value) -> Result<Response, ApiError> {
 /// A job could not be enqueued: storage trouble is a 500, a queue refusing is a 503.
 pub fn enqueue_error(e: crate::jobs::EnqueueError) -> ApiError {
     match e {
-        crate::jobs::EnqueueError::Store(e) => edge_error(e),
+        crate::jobs::EnqueueError::Store(e) => edge_error("enqueue: writing the job row", e),
         crate::jobs::EnqueueError::Queue(e) => {
             worker::console_error!("queue send failed: {e}");
             ApiError::queue_unavailable()
@@ -181,18 +181,19 @@ pub async fn download(
     let Some(obj) = rc
         .env
         .bucket(crate::edge::bindings::BUCKET)
-        .map_err(edge_error)?
+        .step("download: opening R2")?
         .get(key)
         .execute()
         .await
-        .map_err(edge_error)?
+        .step("download: reading the object from R2")?
     else {
         return Ok(None);
     };
     let Some(body) = obj.body() else {
         return Ok(None);
     };
-    let mut resp = Response::from_stream(body.stream().map_err(edge_error)?).map_err(edge_error)?;
+    let stream = body.stream().step("download: streaming an R2 body")?;
+    let mut resp = Response::from_stream(stream).step("download: building the response")?;
     set(resp.headers_mut(), "Content-Type", content_type);
     set(
         resp.headers_mut(),
@@ -205,7 +206,7 @@ pub async fn download(
 /// A response with a raw body and content type (JSON documents served verbatim, PDFs).
 pub fn bytes(status: u16, content_type: &str, body: Vec<u8>) -> Result<Response, ApiError> {
     let mut resp = Response::from_bytes(body)
-        .map_err(edge_error)?
+        .step("bytes: building a response")?
         .with_status(status);
     set(resp.headers_mut(), "Content-Type", content_type);
     Ok(resp)
@@ -250,10 +251,37 @@ pub fn set(h: &mut Headers, name: &str, value: &str) {
     }
 }
 
-/// A runtime failure (binding error, JS exception) as a 500 problem; the cause goes to the log.
-pub fn edge_error(e: impl std::fmt::Display) -> ApiError {
-    worker::console_error!("edge error: {e}");
+/// A runtime failure (binding error, JS exception) as a 500 problem; the cause goes to the
+/// log with the step that failed and where (the client sees only the request id).
+#[track_caller]
+pub fn edge_error(step: &str, e: impl std::fmt::Display) -> ApiError {
+    let at = std::panic::Location::caller();
+    worker::console_error!("{step} failed at {}:{}: {e}", at.file(), at.line());
     ApiError::internal("An internal error occurred; retry later or quote the request id.")
+}
+
+/// Name the step of a fallible runtime call: `d1.prepare(sql).step("report: reading the row")?`.
+/// Its failure becomes a logged 500 (see [`edge_error`]).
+pub trait Step<T> {
+    fn step(self, what: &str) -> Result<T, ApiError>;
+}
+
+impl<T, E: std::fmt::Display> Step<T> for Result<T, E> {
+    #[track_caller]
+    fn step(self, what: &str) -> Result<T, ApiError> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(edge_error(what, e)),
+        }
+    }
+}
+
+/// A runtime error with no step named (`?` on a `worker::Result`): still logged, as a 500.
+impl From<worker::Error> for ApiError {
+    #[track_caller]
+    fn from(e: worker::Error) -> Self {
+        edge_error("runtime call", e)
+    }
 }
 
 /// A request id: the caller's own if it looks safe to echo, else a fresh one.

@@ -15,7 +15,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::Response;
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
 use crate::edge::bindings;
 use crate::edge::clock::{iso_after, now_iso};
@@ -68,7 +68,7 @@ pub async fn begin(
     }
     let method_path = format!("{} {}", rc.req.method().as_ref(), rc.url.path());
     let hash = body_hash(body);
-    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let db = rc.env.d1(bindings::DB).step("begin: opening D1")?;
     // Take the key if it is new, or if what holds it has lapsed: a reservation older than the
     // lock time, or a response older than the replay window.
     let inserted = db
@@ -87,12 +87,12 @@ pub async fn begin(
             iso_after(-LOCK_SECONDS).into(),
             iso_after(-KEEP_SECONDS).into(),
         ])
-        .map_err(http::edge_error)?
+        .step("begin: iso_after")?
         .run()
         .await
-        .map_err(http::edge_error)?
+        .step("begin: running a D1 statement")?
         .meta()
-        .map_err(http::edge_error)?
+        .step("begin: reading D1 metadata")?
         .and_then(|m| m.changes)
         .unwrap_or(0)
         > 0;
@@ -105,10 +105,10 @@ pub async fn begin(
     let stored: Option<Stored> = db
         .prepare("SELECT method_path, body_hash, status, response FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
         .bind(&[scope.into(), key.clone().into()])
-        .map_err(http::edge_error)?
+        .step("begin: binding a D1 query")?
         .first(None)
         .await
-        .map_err(http::edge_error)?;
+        .step("begin: reading a D1 row")?;
     let Some(stored) = stored else {
         return Err(ApiError::new(
             409,
@@ -156,7 +156,7 @@ pub async fn finish(
     status: u16,
     body: &str,
 ) -> Result<(), ApiError> {
-    let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+    let db = rc.env.d1(bindings::DB).step("finish: opening D1")?;
     let stmt = if status >= 400 {
         db.prepare("DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
             .bind(&[r.scope.into(), r.key.into()])
@@ -171,10 +171,10 @@ pub async fn finish(
             body.into(),
         ])
     };
-    stmt.map_err(http::edge_error)?
+    stmt.step("idempotency: storing the response")?
         .run()
         .await
-        .map_err(http::edge_error)?;
+        .step("finish: running a D1 statement")?;
     Ok(())
 }
 

@@ -13,7 +13,7 @@ use serde_json::json;
 use worker::{Method, Request, RequestInit};
 
 use super::auth::Caller;
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::edge::bindings;
 use crate::edge::rate_limiter::LimiterCall;
@@ -86,25 +86,32 @@ pub async fn call<T: DeserializeOwned>(
         .env
         .durable_object(bindings::RATE_LIMITER)
         .and_then(|ns| ns.get_by_name(subject))
-        .map_err(http::edge_error)?;
+        .step("rate limiter: addressing it")?;
     let body = serde_json::to_string(c).map_err(|e| ApiError::internal(e.to_string()))?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://rate-limiter/", &init).map_err(http::edge_error)?;
+    let req = Request::new_with_init("https://rate-limiter/", &init)
+        .step("rate limiter: building the call")?;
     let mut resp = stub
         .fetch_with_request(req)
         .await
-        .map_err(http::edge_error)?;
+        .step("rate limiter: calling it")?;
     if resp.status_code() == 429 {
-        return Ok(Err(resp.json().await.map_err(http::edge_error)?));
+        return Ok(Err(resp
+            .json()
+            .await
+            .step("rate limiter: reading its answer")?));
     }
     if resp.status_code() != 200 {
-        return Err(http::edge_error(format!(
-            "rate limiter answered {}",
-            resp.status_code()
-        )));
+        return Err(http::edge_error(
+            "rate limiter call",
+            format!("answered {}", resp.status_code()),
+        ));
     }
-    Ok(Ok(resp.json().await.map_err(http::edge_error)?))
+    Ok(Ok(resp
+        .json()
+        .await
+        .step("rate limiter: reading its answer")?))
 }
 
 /// Meter one request of `caller`: the figures for the headers, or a 429.

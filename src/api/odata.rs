@@ -6,7 +6,7 @@
 use serde_json::{json, Map, Value};
 use worker::Response;
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::certs::sha256_hex;
 use crate::edge::audit::{append_now, Record};
@@ -67,10 +67,10 @@ async fn first<T: serde::de::DeserializeOwned>(
 ) -> Result<Option<T>, ApiError> {
     db.prepare(sql)
         .bind(&bind(params))
-        .map_err(http::edge_error)?
+        .step("first: binding a D1 query")?
         .first(None)
         .await
-        .map_err(http::edge_error)
+        .step("first: reading a D1 row")
 }
 
 /// `SELECT COUNT(*) AS n …` → n.
@@ -165,7 +165,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     Ok(q) => q,
                     Err(e) => return odata_error(400, "BadRequest", &e),
                 };
-                let db = rc.env.d1(bindings::DB).map_err(http::edge_error)?;
+                let db = rc.env.d1(bindings::DB).step("serve: opening D1")?;
                 if let Some(k) = key {
                     // The key literal is parsed by the $filter grammar: quoted text or a number.
                     let f = match crate::odata::parse_filter(es, &format!("{} eq {k}", es.key)) {
@@ -213,12 +213,12 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     let mut rows: Vec<Map<String, Value>> = db
                         .prepare(sql)
                         .bind(&bind(&params))
-                        .map_err(http::edge_error)?
+                        .step("serve: binding a D1 query")?
                         .all()
                         .await
-                        .map_err(http::edge_error)?
+                        .step("serve: running a D1 query")?
                         .results()
-                        .map_err(http::edge_error)?;
+                        .step("serve: reading D1 rows")?;
                     // More pages only while rows remain and the client's $top is not reached.
                     let more = rows.len() > limit && q.top.is_none_or(|t| q.offset + limit < t);
                     rows.truncate(limit);
@@ -287,7 +287,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
         },
     )
     .await
-    .map_err(http::edge_error)?;
+    .step("odata: recording the read in the audit log")?;
     let proof = crate::odata::proof::header(
         signing_key.as_bytes(),
         &entry.org_id,

@@ -2,7 +2,7 @@
 
 use worker::Response;
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::edge::state;
 use crate::factors::reference::{etag_matches, grid_factor, Body};
@@ -38,7 +38,7 @@ pub async fn get(rc: &mut RequestCtx, doc: Doc) -> Result<Response, ApiError> {
         .is_some_and(|inm| etag_matches(&inm, &body.etag));
     let mut resp = if fresh {
         Response::empty()
-            .map_err(http::edge_error)?
+            .step("get: building a response")?
             .with_status(304)
     } else {
         http::bytes(

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 use worker::Response;
 
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{parse_json, ApiError};
 use crate::edge::clock::now_iso;
@@ -35,13 +35,16 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
     let id = format!("rep_{}", random::hex_id(12));
     let now = now_iso();
     let request_key = format!("reports/{org_id}/{id}/request.json");
-    let bucket = rc.env.bucket(bindings::BUCKET).map_err(http::edge_error)?;
+    let bucket = rc
+        .env
+        .bucket(bindings::BUCKET)
+        .step("enqueue: opening R2")?;
     let payload = json!({ "devices": req.devices }).to_string();
     bucket
         .put(&request_key, payload.into_bytes())
         .execute()
         .await
-        .map_err(http::edge_error)?;
+        .step("report: storing the request in R2")?;
     let insert = bindings::db(&rc.env)
         .and_then(|db| {
             db.prepare(
@@ -61,7 +64,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
                 jobs::queued_deadline().into(),
             ])
         })
-        .map_err(http::edge_error)?;
+        .step("report: binding the job row")?;
     if let Err(e) = jobs::enqueue(&rc.env, Kind::Report, &id, insert).await {
         let _ = bucket.delete(&request_key).await;
         return Err(http::enqueue_error(e));
@@ -83,7 +86,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let org_id = rc.org_id()?;
     let row = reports::owned(&rc.env, &org_id, id)
         .await
-        .map_err(http::edge_error)?
+        .step("report: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}` for this organisation")))?;
     if rc.wants("pdf", "application/pdf") {
         let Some(key) = row.pdf_key.as_deref().filter(|_| row.status == "done") else {

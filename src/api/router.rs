@@ -5,7 +5,7 @@
 use worker::{event, Context, Env, Method, Request, Response};
 
 use super::auth::{self, Caller};
-use super::http::{self, RequestCtx};
+use super::http::{self, RequestCtx, Step};
 use super::limiter::rate_headers;
 use super::problem::ApiError;
 use super::reference::Doc;
@@ -24,8 +24,9 @@ pub fn start() {
     state::warm();
 }
 
-/// Cron (hourly): recover jobs past their deadline, delete expired export archives, forget
-/// stale idempotency keys. Each step runs whatever the others did.
+/// Cron (hourly): recover jobs past their deadline, delete expired export archives, anchor
+/// the audit chains' heads in R2, forget stale idempotency keys. Each step runs whatever the
+/// others did.
 #[event(scheduled)]
 pub async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::ScheduleContext) {
     match crate::jobs::sweep(&env).await {
@@ -37,6 +38,12 @@ pub async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::S
     match crate::jobs::expire_exports(&env).await {
         Ok(n) => worker::console_log!("expired {n} export archive(s)"),
         Err(e) => worker::console_error!("export expiry failed: {e}"),
+    }
+    match crate::edge::audit::anchor_heads(&env).await {
+        Ok((anchored, broken)) => {
+            worker::console_log!("audit anchors: {anchored} written, {broken} chain(s) broken")
+        }
+        Err(e) => worker::console_error!("audit anchoring failed: {e}"),
     }
     match super::idempotency::forget_expired(&env).await {
         Ok(n) => worker::console_log!("forgot {n} idempotency key(s)"),
@@ -101,11 +108,21 @@ type Outcome = (Result<Response, ApiError>, Option<Caller>, Option<Access>);
 
 async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcome {
     if req.method() == Method::Options {
-        return (http::preflight().map_err(http::edge_error), None, None);
+        return (
+            http::preflight().step("preflight: building the response"),
+            None,
+            None,
+        );
     }
     let url = match req.url() {
         Ok(u) => u,
-        Err(e) => return (Err(http::edge_error(e)), None, None),
+        Err(e) => {
+            return (
+                Err(http::edge_error("reading the request URL", e)),
+                None,
+                None,
+            )
+        }
     };
     let route = match resolve(req.method().as_ref(), url.path()) {
         Ok(r) => r,

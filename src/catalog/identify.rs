@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use super::search::{Filter, Hit, SearchIndex};
 use super::{normalise, Catalogue};
-use crate::validation::FieldError;
+use crate::validation::{unknown_fields, FieldError};
 
 /// Below this confidence a catalogue match is not trusted on its own.
 pub const CONFIDENT: f64 = 0.6;
@@ -41,15 +41,7 @@ pub fn parse_identify(v: &Value) -> Result<IdentifyInput, Vec<FieldError>> {
     let Value::Object(o) = v else {
         return Err(vec![FieldError::new("body", "must be a JSON object")]);
     };
-    let mut errors = Vec::new();
-    for k in o.keys() {
-        if !["brand", "mpn", "gtin", "text"].contains(&k.as_str()) {
-            errors.push(FieldError::new(
-                k.clone(),
-                "unknown field; expected brand, mpn, gtin, text",
-            ));
-        }
-    }
+    let mut errors = unknown_fields(o, &["brand", "mpn", "gtin", "text"], "");
     let mut get = |name: &str, max: usize| -> Option<String> {
         match o.get(name) {
             None | Some(Value::Null) => None,

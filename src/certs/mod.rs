@@ -7,6 +7,8 @@
 //! the lowercase hex SHA-256 of those bytes; the signature is base64 (standard, padded) of
 //! HMAC-SHA256(signing key, `"ct-cert-1:" + content hash`).
 
+pub mod statement;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
 use hmac::{Hmac, Mac};

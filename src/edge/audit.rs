@@ -14,8 +14,9 @@ use worker::{
 };
 
 use super::bindings;
+use super::clock::now_iso;
 use super::queue::Job;
-use crate::audit::{next_entry, Entry};
+use crate::audit::{next_entry, Anchor, Entry};
 
 /// What to record.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -167,4 +168,88 @@ impl DurableObject for AuditSequencer {
         let why = last_err.map(|e| e.to_string()).unwrap_or_default();
         Response::error(format!("audit append failed: {why}"), 503)
     }
+}
+
+/// Where an organisation's latest anchor is kept in R2.
+pub fn anchor_key(org_id: &str) -> String {
+    format!("audit/anchors/{org_id}.json")
+}
+
+/// The organisation's latest anchor, if one was written.
+pub async fn read_anchor(env: &Env, org_id: &str) -> worker::Result<Option<Anchor>> {
+    let Some(obj) = env
+        .bucket(bindings::BUCKET)?
+        .get(anchor_key(org_id))
+        .execute()
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(body) = obj.body() else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice(&body.bytes().await?).ok())
+}
+
+/// One entry of a chain.
+pub async fn entry_at(env: &Env, org_id: &str, seq: i64) -> worker::Result<Option<Entry>> {
+    super::d1::first(
+        env,
+        "SELECT org_id, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
+         WHERE org_id = ?1 AND seq = ?2",
+        &[org_id.into(), (seq as f64).into()],
+    )
+    .await
+}
+
+/// Cron: anchor the head of every chain that moved since its last anchor, signed, in R2. A
+/// chain that no longer holds its last anchor was rewritten in D1: it is reported loudly and
+/// its anchor is kept as the evidence. Returns (anchored, broken).
+pub async fn anchor_heads(env: &Env) -> worker::Result<(usize, usize)> {
+    let Some(key) = bindings::signing_key(env) else {
+        worker::console_error!("audit anchors skipped: no CERT_SIGNING_KEY");
+        return Ok((0, 0));
+    };
+    #[derive(serde::Deserialize)]
+    struct Head {
+        org_id: String,
+        seq: i64,
+        hash: String,
+    }
+    let heads: Vec<Head> = bindings::db(env)?
+        .prepare(
+            "SELECT org_id, seq, hash FROM audit_log a \
+             WHERE seq = (SELECT MAX(seq) FROM audit_log b WHERE b.org_id = a.org_id)",
+        )
+        .all()
+        .await?
+        .results()?;
+    let bucket = env.bucket(bindings::BUCKET)?;
+    let (mut anchored, mut broken) = (0, 0);
+    for head in heads {
+        if let Some(prev) = read_anchor(env, &head.org_id).await? {
+            if prev.seq == head.seq && prev.hash == head.hash {
+                continue;
+            }
+            let held = entry_at(env, &head.org_id, prev.seq).await?;
+            if let Err(b) = prev.check(held.as_ref()) {
+                worker::console_error!("AUDIT CHAIN OF {} REWRITTEN: {}", head.org_id, b.reason);
+                broken += 1;
+                continue;
+            }
+        }
+        let anchor = Anchor::new(
+            key.as_bytes(),
+            &head.org_id,
+            head.seq,
+            &head.hash,
+            &now_iso(),
+        );
+        bucket
+            .put(anchor_key(&head.org_id), serde_json::to_vec(&anchor)?)
+            .execute()
+            .await?;
+        anchored += 1;
+    }
+    Ok((anchored, broken))
 }

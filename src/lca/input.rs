@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use crate::factors::FactorSet;
-use crate::validation::FieldError;
+use crate::validation::{path, unknown_fields, FieldError};
 
 /// Identifies a catalogue product, or names a product the catalogue may not hold.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -71,17 +71,9 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn path(&self, name: &str) -> String {
-        if self.prefix.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{name}", self.prefix)
-        }
-    }
-
     fn fail(&mut self, field: &str, message: impl Into<String>) {
-        let path = self.path(field);
-        self.errors.push(FieldError::new(path, message));
+        self.errors
+            .push(FieldError::new(path(self.prefix, field), message));
     }
 
     /// An optional object member; anything but an object or null is an error.
@@ -101,19 +93,9 @@ impl Reader<'_> {
     }
 
     fn unknown_fields(&mut self, obj: &Map<String, Value>, at: &str, known: &[&str]) {
-        for key in obj.keys() {
-            if !known.contains(&key.as_str()) {
-                let field = if at.is_empty() {
-                    key.clone()
-                } else {
-                    format!("{at}.{key}")
-                };
-                self.fail(
-                    &field,
-                    format!("unknown field; expected one of: {}", known.join(", ")),
-                );
-            }
-        }
+        let at = path(self.prefix, at);
+        self.errors
+            .extend(unknown_fields(obj, known, at.trim_end_matches('.')));
     }
 
     fn number(

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::validation::FieldError;
+use crate::validation::{unknown_fields, FieldError};
 
 /// Most devices in one report (a request's, or an organisation's stored assets).
 pub const MAX_DEVICES: usize = 10_000;
@@ -23,15 +23,7 @@ pub fn parse(body: &Value) -> Result<NewReport, Vec<FieldError>> {
     let Value::Object(o) = body else {
         return Err(vec![FieldError::new("body", "must be a JSON object")]);
     };
-    let mut errors = Vec::new();
-    for k in o.keys() {
-        if !["type", "title", "devices", "source", "period"].contains(&k.as_str()) {
-            errors.push(FieldError::new(
-                k.clone(),
-                "unknown field; expected type, title, devices or source, period",
-            ));
-        }
-    }
+    let mut errors = unknown_fields(o, &["type", "title", "devices", "source", "period"], "");
     let kind = match o.get("type").and_then(Value::as_str) {
         Some(t @ ("sustainability" | "hotspot")) => t.to_string(),
         _ => {

@@ -13,7 +13,7 @@ use serde_json::{Map, Value as Json};
 use super::input::{parse_device, DeviceInput};
 use super::{round2, Assumption, Footprint, Provenance, Value};
 use crate::factors::FactorSet;
-use crate::validation::FieldError;
+use crate::validation::{unknown_fields, FieldError};
 
 /// Share of the new device's production that replacement parts (battery, keyboard, storage)
 /// cost in a refurbishment.
@@ -65,15 +65,11 @@ pub fn parse_savings(v: &Json, factors: &FactorSet) -> Result<SavingsInput, Vec<
     let Json::Object(obj) = v else {
         return Err(vec![FieldError::new("body", "must be a JSON object")]);
     };
-    let mut errors = Vec::new();
-    for k in obj.keys() {
-        if !["device", "scenario", "extra_years", "displacement_rate"].contains(&k.as_str()) {
-            errors.push(FieldError::new(
-                k.clone(),
-                "unknown field; expected device, scenario, extra_years, displacement_rate",
-            ));
-        }
-    }
+    let mut errors = unknown_fields(
+        obj,
+        &["device", "scenario", "extra_years", "displacement_rate"],
+        "",
+    );
     let scenario = match obj.get("scenario") {
         Some(Json::String(s)) => Scenario::parse(s).or_else(|| {
             errors.push(FieldError::new(

@@ -3,6 +3,7 @@
 //! `org_id` in the SQL itself, so a row of another organisation is never even loaded.
 
 pub mod assets;
+pub mod certificates;
 pub mod exports;
 pub mod pulls;
 pub mod reports;

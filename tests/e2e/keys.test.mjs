@@ -231,3 +231,35 @@ test('Idempotency-Key: a key whose request never finished is free again after th
   assert.equal(fresh.headers.get('idempotent-replayed'), null);
   assert.notEqual(fresh.body.id, r.body.id);
 });
+
+test('the chain head is anchored in R2 by the cron; a rewrite of D1 that rehashes everything is still caught', async () => {
+  const k = await createKey('pro', { org: `Anchor Org ${Date.now()}` });
+  await createKey('pro', { org: k.org });
+  assert.equal((await fetch(`${process.env.CT_BASE_URL}/__scheduled?cron=0+*+*+*+*`)).status, 200);
+  const v = await eventually(async () => {
+    const r = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+    return r.body.anchor ? r.body : null;
+  }, { what: 'the anchor' });
+  assert.equal(v.valid, true);
+  assert.equal(v.anchor.seq, 2);
+  assert.equal(v.anchor.hash, v.head);
+  // Forge entry 1 and rehash the whole chain, as someone with write access to D1 alone could.
+  const rows = await d1(`SELECT org_id, seq, at, actor, action, target, details FROM audit_log WHERE org_id = '${k.org_id}' ORDER BY seq`);
+  let prev = '0'.repeat(64);
+  for (const r of rows) {
+    if (r.seq === 1) r.details = JSON.stringify({ mode: 'live', plan: 'enterprise', prefix: 'forged' });
+    const canon = JSON.stringify(Object.fromEntries(Object.entries(
+      { org_id: r.org_id, seq: r.seq, at: r.at, actor: r.actor, action: r.action, target: r.target, details: r.details }).sort()));
+    const hash = createHash('sha256').update(`${prev}\n${canon}`).digest('hex');
+    await d1(`UPDATE audit_log SET details = '${r.details.replaceAll("'", "''")}', prev_hash = '${prev}', hash = '${hash}' WHERE org_id = '${k.org_id}' AND seq = ${r.seq}`);
+    prev = hash;
+  }
+  const t = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+  assert.equal(t.body.valid, false, JSON.stringify(t.body));
+  assert.equal(t.body.break.seq, 2);
+  assert.match(t.body.break.reason, /does not match the anchor/);
+  // The next cron run keeps the evidence: the anchor is not moved onto the forged chain.
+  await fetch(`${process.env.CT_BASE_URL}/__scheduled?cron=0+*+*+*+*`);
+  const again = await api('GET', `/admin/orgs/${k.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+  assert.equal(again.body.valid, false);
+});

@@ -1,0 +1,116 @@
+//! `certificates`: issued certificates. `canonical` is exactly what was hashed and signed;
+//! the PDF lives in R2 at `pdf_key` and `pdf_hash` is its SHA-256.
+
+use serde::Deserialize;
+use worker::{D1PreparedStatement, Env};
+
+use super::{execute, first};
+use crate::edge::bindings;
+
+#[derive(Debug, Deserialize)]
+pub struct Certificate {
+    pub id: String,
+    pub org_id: String,
+    pub kind: String,
+    pub issued_at: String,
+    pub canonical: String,
+    pub content_hash: String,
+    pub signature: String,
+    pub signing_key_id: String,
+    pub factor_set_version: String,
+    pub pdf_key: String,
+    pub pdf_hash: String,
+    pub pdf_bytes: f64,
+    pub revoked_at: Option<String>,
+}
+
+const COLUMNS: &str = "id, org_id, kind, issued_at, canonical, content_hash, signature, \
+signing_key_id, factor_set_version, pdf_key, pdf_hash, pdf_bytes, revoked_at";
+
+/// Any organisation's certificate (public verification).
+pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Certificate>> {
+    first(
+        env,
+        &format!("SELECT {COLUMNS} FROM certificates WHERE id = ?1"),
+        &[id.into()],
+    )
+    .await
+}
+
+pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Certificate>> {
+    first(
+        env,
+        &format!("SELECT {COLUMNS} FROM certificates WHERE id = ?1 AND org_id = ?2"),
+        &[id.into(), org_id.into()],
+    )
+    .await
+}
+
+/// A new certificate's record.
+pub struct NewCertificate<'a> {
+    pub id: &'a str,
+    pub org_id: &'a str,
+    pub key_id: &'a str,
+    pub kind: &'a str,
+    pub issued_at: &'a str,
+    pub canonical: &'a str,
+    pub content_hash: &'a str,
+    pub signature: &'a str,
+    pub signing_key_id: &'a str,
+    pub factor_set_version: &'a str,
+    pub total_kg_co2e: f64,
+    pub pdf_key: &'a str,
+    pub pdf_hash: &'a str,
+    pub pdf_bytes: usize,
+}
+
+pub fn insert(env: &Env, c: &NewCertificate) -> worker::Result<D1PreparedStatement> {
+    bindings::db(env)?
+        .prepare(
+            "INSERT INTO certificates (id, org_id, key_id, kind, issued_at, canonical, content_hash, signature, \
+             signing_key_id, factor_set_version, total_kg_co2e, pdf_key, pdf_hash, pdf_bytes) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        )
+        .bind(&[
+            c.id.into(),
+            c.org_id.into(),
+            c.key_id.into(),
+            c.kind.into(),
+            c.issued_at.into(),
+            c.canonical.into(),
+            c.content_hash.into(),
+            c.signature.into(),
+            c.signing_key_id.into(),
+            c.factor_set_version.into(),
+            c.total_kg_co2e.into(),
+            c.pdf_key.into(),
+            c.pdf_hash.into(),
+            (c.pdf_bytes as f64).into(),
+        ])
+}
+
+/// Revoke (once): whether this call revoked it.
+pub async fn revoke(env: &Env, org_id: &str, id: &str, at: &str) -> worker::Result<bool> {
+    Ok(execute(
+        env,
+        "UPDATE certificates SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL",
+        &[at.into(), id.into(), org_id.into()],
+    )
+    .await?
+        > 0)
+}
+
+/// An organisation's display name (its id when unknown).
+pub async fn org_name(env: &Env, org_id: &str) -> worker::Result<String> {
+    #[derive(Deserialize)]
+    struct Org {
+        name: String,
+    }
+    let o: Option<Org> = first(
+        env,
+        "SELECT name FROM organisations WHERE id = ?1",
+        &[org_id.into()],
+    )
+    .await?;
+    Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
+}
