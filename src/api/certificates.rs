@@ -130,14 +130,7 @@ async fn issue(
     let pdf_len = pdf.len();
     let total = s.total_kg();
 
-    let bucket = rc.env.bucket(bindings::BUCKET).step("issue: opening R2")?;
-    bucket
-        .put(&pdf_key, pdf)
-        .http_metadata(worker::HttpMetadata {
-            content_type: Some("application/pdf".into()),
-            ..Default::default()
-        })
-        .execute()
+    bindings::put_object(&rc.env, &pdf_key, pdf, "application/pdf")
         .await
         .step("certificate: storing the PDF in R2")?;
     let insert = certificates::insert(
@@ -162,7 +155,7 @@ async fn issue(
     .step("certificate: binding the record")?;
     if let Err(e) = insert.run().await {
         // Nothing half-issued: take the PDF back out.
-        let _ = bucket.delete(&pdf_key).await;
+        bindings::delete_object(&rc.env, &pdf_key).await;
         return Err(http::edge_error("certificate: writing the record", e));
     }
     rc.audit(

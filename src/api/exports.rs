@@ -134,6 +134,6 @@ pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     exports::mark_deleted(&rc.env, &row.org_id, id)
         .await
         .step("export: marking it deleted")?;
-    jobs::remove_archive(&rc.env, &row.r2_key).await;
+    bindings::delete_object(&rc.env, &row.r2_key).await;
     http::json(200, &json!({ "id": id, "status": "deleted" }))
 }

@@ -39,3 +39,30 @@ pub const JOBS_DEAD_LETTER_QUEUE: &str = "carbontrace-jobs-dlq";
 pub fn db(env: &worker::Env) -> worker::Result<worker::D1Database> {
     env.d1(DB)
 }
+
+/// Store an object in R2 with its content type (served back as is on download).
+pub async fn put_object(
+    env: &worker::Env,
+    key: &str,
+    bytes: Vec<u8>,
+    content_type: &str,
+) -> worker::Result<()> {
+    env.bucket(BUCKET)?
+        .put(key, bytes)
+        .http_metadata(worker::HttpMetadata {
+            content_type: Some(content_type.into()),
+            ..Default::default()
+        })
+        .execute()
+        .await?;
+    Ok(())
+}
+
+/// Delete an object from R2; a failure is logged, not returned (callers are cleaning up, and
+/// the cron or a retry finds the object again).
+pub async fn delete_object(env: &worker::Env, key: &str) {
+    let deleted = async { env.bucket(BUCKET)?.delete(key).await };
+    if let Err(e) = deleted.await {
+        worker::console_error!("could not delete R2 object {key}: {e}");
+    }
+}

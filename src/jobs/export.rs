@@ -139,17 +139,10 @@ impl BackgroundJob for ExportJob {
     async fn discard(env: &Env, job: &Claimed) {
         if let Ok(Some(row)) = exports::find(env, &job.id).await {
             if row.status == "deleted" {
-                remove_archive(env, &row.r2_key).await;
-                remove_archive(env, &pending_key(&row)).await;
+                bindings::delete_object(env, &row.r2_key).await;
+                bindings::delete_object(env, &pending_key(&row)).await;
             }
         }
-    }
-}
-/// Delete an archive from R2 (logged, not fatal: the cron finds it again).
-pub async fn remove_archive(env: &Env, key: &str) {
-    let deleted = async { env.bucket(bindings::BUCKET)?.delete(key).await };
-    if let Err(e) = deleted.await {
-        worker::console_error!("could not delete archive {key}: {e}");
     }
 }
 

@@ -32,6 +32,6 @@ mod report;
 mod runner;
 
 #[cfg(target_arch = "wasm32")]
-pub(crate) use export::{expire as expire_exports, remove_archive};
+pub(crate) use export::expire as expire_exports;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use runner::{enqueue, queued_deadline, sweep, EnqueueError};

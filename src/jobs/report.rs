@@ -145,14 +145,7 @@ async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobErr
     let total_ms = now_ms() - started;
     let key = format!("reports/{}/{}.pdf", row.org_id, row.id);
     let bytes = pdf.len();
-    env.bucket(bindings::BUCKET)
-        .map_err(|e| JobError::transient("opening R2", e))?
-        .put(&key, pdf)
-        .http_metadata(worker::HttpMetadata {
-            content_type: Some("application/pdf".into()),
-            ..Default::default()
-        })
-        .execute()
+    bindings::put_object(env, &key, pdf, "application/pdf")
         .await
         .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
     let (stage, share) = fleet.dominant_stage();

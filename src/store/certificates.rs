@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use worker::{D1PreparedStatement, Env};
 
-use super::{execute, first};
+use super::{execute, first, row};
 use crate::edge::bindings;
 
 #[derive(Debug, Deserialize)]
@@ -29,21 +29,11 @@ signing_key_id, factor_set_version, pdf_key, pdf_hash, pdf_bytes, revoked_at";
 
 /// Any organisation's certificate (public verification).
 pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Certificate>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM certificates WHERE id = ?1"),
-        &[id.into()],
-    )
-    .await
+    row(env, "certificates", COLUMNS, id, None).await
 }
 
 pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Certificate>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM certificates WHERE id = ?1 AND org_id = ?2"),
-        &[id.into(), org_id.into()],
-    )
-    .await
+    row(env, "certificates", COLUMNS, id, Some(org_id)).await
 }
 
 /// A new certificate's record.

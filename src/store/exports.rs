@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::{execute, first};
+use super::{execute, first, row};
 use crate::edge::clock::now_iso;
 
 #[derive(Debug, Deserialize)]
@@ -25,21 +25,11 @@ const COLUMNS: &str =
     "id, org_id, status, reason, created_at, finished_at, expires_at, r2_key, bytes, manifest, attempts";
 
 pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Export>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM exports WHERE id = ?1"),
-        &[id.into()],
-    )
-    .await
+    row(env, "exports", COLUMNS, id, None).await
 }
 
 pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Export>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM exports WHERE id = ?1 AND org_id = ?2"),
-        &[id.into(), org_id.into()],
-    )
-    .await
+    row(env, "exports", COLUMNS, id, Some(org_id)).await
 }
 
 /// Mark an export deleted whatever it was doing (a runner still building it finds its

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::first;
+use super::row;
 
 #[derive(Debug, Deserialize)]
 pub struct Pull {
@@ -23,19 +23,9 @@ const COLUMNS: &str =
     "id, params, status, reason, cursor, pages, result, created_at, finished_at, attempts";
 
 pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Pull>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM integration_jobs WHERE id = ?1"),
-        &[id.into()],
-    )
-    .await
+    row(env, "integration_jobs", COLUMNS, id, None).await
 }
 
 pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Pull>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM integration_jobs WHERE id = ?1 AND org_id = ?2"),
-        &[id.into(), org_id.into()],
-    )
-    .await
+    row(env, "integration_jobs", COLUMNS, id, Some(org_id)).await
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::first;
+use super::row;
 
 #[derive(Debug, Deserialize)]
 pub struct Report {
@@ -30,19 +30,9 @@ const COLUMNS: &str = "id, org_id, type, title, period, source, status, reason, 
 started_at, finished_at, request_key, pdf_key, pdf_bytes, summary, attempts";
 
 pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Report>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM reports WHERE id = ?1"),
-        &[id.into()],
-    )
-    .await
+    row(env, "reports", COLUMNS, id, None).await
 }
 
 pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Report>> {
-    first(
-        env,
-        &format!("SELECT {COLUMNS} FROM reports WHERE id = ?1 AND org_id = ?2"),
-        &[id.into(), org_id.into()],
-    )
-    .await
+    row(env, "reports", COLUMNS, id, Some(org_id)).await
 }
