@@ -35,6 +35,8 @@ pub mod limits;
 pub mod odata;
 pub mod pdf;
 pub mod secure;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod validation;
 pub mod version;
 

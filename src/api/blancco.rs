@@ -9,7 +9,7 @@ use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{ApiError, FieldError};
 use crate::blancco::import::{assess, Import};
-use crate::blancco::{json_reports, parse_xml, MAX_REPORTS};
+use crate::blancco::{json_reports, parse_xml, XmlError, MAX_REPORTS};
 use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random, state};
 use crate::jobs::{self, lifecycle::Kind};
@@ -40,7 +40,10 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         .map_err(|_| ApiError::bad_request("invalid_encoding", "body", "the body must be UTF-8"))?;
     let (reports, pull): (Vec<Value>, Option<Value>) = if xml {
         (
-            parse_xml(&text).map_err(|e| ApiError::bad_request("malformed_xml", "body", e))?,
+            parse_xml(&text).map_err(|e| match e {
+                XmlError::Limit { what, limit } => ApiError::limit_exceeded("body", what, limit),
+                XmlError::Malformed(m) => ApiError::bad_request("malformed_xml", "body", m),
+            })?,
             None,
         )
     } else {
@@ -73,7 +76,7 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         v["note"] = json!("sandbox: computed from the reports, nothing stored");
         return http::json(200, &v);
     }
-    let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
+    let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
         None => None,
@@ -142,8 +145,8 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
     let insert = bindings::db(&rc.env)
         .and_then(|db| {
             db.prepare(
-                "INSERT INTO integration_jobs (id, org_id, key_id, kind, params, status, created_at, lease_until) \
-                 VALUES (?1, ?2, ?3, 'blancco_pull', ?4, 'queued', ?5, ?6)",
+                "INSERT INTO integration_jobs (id, org_id, key_id, kind, params, status, created_at, lease_until, mode) \
+                 VALUES (?1, ?2, ?3, 'blancco_pull', ?4, 'queued', ?5, ?6, ?7)",
             )
             .bind(&[
                 id.clone().into(),
@@ -152,6 +155,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
                 json!({ "since": since, "filter": p["filter"] }).to_string().into(),
                 now.clone().into(),
                 jobs::queued_deadline().into(),
+                rc.caller.mode.name().into(),
             ])
         })
         .step("blancco pull: binding the job row")?;
@@ -165,7 +169,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
 }
 
 pub async fn job_status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
-    let row = pulls::owned(&rc.env, &rc.org_id()?, id)
+    let row = pulls::owned(&rc.env, &rc.tenant()?, id)
         .await
         .step("blancco pull: reading the row")?
         .ok_or_else(|| {

@@ -76,7 +76,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let signer = signer(rc)?;
     let org_id = rc.org_id()?;
-    let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
+    let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
         None => None,
@@ -150,6 +150,7 @@ async fn issue(
             pdf_key: &pdf_key,
             pdf_hash: &pdf_hash,
             pdf_bytes: pdf_len,
+            mode: rc.caller.mode.name(),
         },
     )
     .step("certificate: binding the record")?;
@@ -174,17 +175,10 @@ async fn issue(
     }))
 }
 
-/// The caller's own certificate; another organisation's is a 404 (its existence is not told).
+/// The caller's own certificate, in its key's mode; anything else is a 404 (whether it
+/// exists is not told).
 async fn own(rc: &RequestCtx, id: &str) -> Result<Certificate, ApiError> {
-    if rc.caller.sandbox() {
-        return Err(ApiError::new(
-            404,
-            "sandbox_not_stored",
-            "Not available in the sandbox",
-            "Sandbox certificates are not stored; issue one with a live key to fetch it.",
-        ));
-    }
-    certificates::owned(&rc.env, &rc.org_id()?, id)
+    certificates::owned(&rc.env, &rc.tenant()?, id)
         .await
         .step("certificate: reading the record")?
         .ok_or_else(|| ApiError::not_found(format!("no certificate `{id}` for this organisation")))
@@ -223,7 +217,7 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
         );
     }
     let now = now_iso();
-    if !certificates::revoke(&rc.env, &row.org_id, id, &now)
+    if !certificates::revoke(&rc.env, &rc.tenant()?, id, &now)
         .await
         .step("certificate: revoking it")?
     {

@@ -27,7 +27,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let bytes = rc.raw_body().await?;
     let org_id = rc.org_id()?;
-    let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
+    let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
         None => None,
@@ -45,8 +45,8 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
     let insert = bindings::db(&rc.env)
         .and_then(|db| {
             db.prepare(
-                "INSERT INTO exports (id, org_id, key_id, status, created_at, expires_at, r2_key, lease_until) \
-                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7)",
+                "INSERT INTO exports (id, org_id, key_id, status, created_at, expires_at, r2_key, lease_until, mode) \
+                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
             )
             .bind(&[
                 id.clone().into(),
@@ -56,6 +56,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
                 expires.clone().into(),
                 r2_key.into(),
                 jobs::queued_deadline().into(),
+                rc.caller.mode.name().into(),
             ])
         })
         .step("export: binding the job row")?;
@@ -71,7 +72,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
 }
 
 async fn own(rc: &RequestCtx, id: &str) -> Result<Export, ApiError> {
-    exports::owned(&rc.env, &rc.org_id()?, id)
+    exports::owned(&rc.env, &rc.tenant()?, id)
         .await
         .step("export: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no export `{id}` for this organisation")))
@@ -131,7 +132,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
 /// its `done` is refused and it removes what it wrote), then its archive removed.
 pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
-    exports::mark_deleted(&rc.env, &row.org_id, id)
+    exports::mark_deleted(&rc.env, &rc.tenant()?, id)
         .await
         .step("export: marking it deleted")?;
     bindings::delete_object(&rc.env, &row.r2_key).await;

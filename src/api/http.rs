@@ -59,6 +59,14 @@ impl RequestCtx {
         }
     }
 
+    /// Whose objects this request may touch: the caller's organisation in its key's mode.
+    pub fn tenant(&self) -> Result<crate::store::Tenant, ApiError> {
+        Ok(crate::store::Tenant {
+            org_id: self.org_id()?,
+            mode: self.caller.mode,
+        })
+    }
+
     /// The caller's organisation (keyed routes: the gate guarantees a key, so an org).
     pub fn org_id(&self) -> Result<String, ApiError> {
         self.caller

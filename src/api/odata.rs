@@ -102,11 +102,19 @@ fn shape(set: &EntitySet, mut row: Map<String, Value>) -> Value {
 /// Serve an OData path (`segments` after `/odata`).
 pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response, ApiError> {
     let segments: Vec<String> = segments.iter().map(|s| percent_decode(s)).collect();
-    let org_id = rc
-        .caller
-        .org_id
-        .clone()
-        .ok_or_else(|| ApiError::internal("OData caller without org"))?;
+    // The feed serves an organisation's live data, which a test key never reads: the same
+    // 404 as for a feed that is not there.
+    if rc.caller.sandbox() {
+        return odata_error(
+            404,
+            "NotFound",
+            &QueryError::new(
+                "path",
+                "no OData feed for test keys: the feed serves live data",
+            ),
+        );
+    }
+    let org_id = rc.org_id()?;
     let pairs: Vec<(String, String)> = rc
         .url
         .query_pairs()
@@ -167,8 +175,8 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                 };
                 let db = rc.env.d1(bindings::DB).step("serve: opening D1")?;
                 if let Some(k) = key {
-                    // The key literal is parsed by the $filter grammar: quoted text or a number.
-                    let f = match crate::odata::parse_filter(es, &format!("{} eq {k}", es.key)) {
+                    // The key is one literal (quoted text or a number), never an expression.
+                    let f = match crate::odata::key_filter(es, &k) {
                         Ok(f) => f,
                         Err(e) => {
                             return odata_error(

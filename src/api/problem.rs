@@ -49,6 +49,20 @@ impl ApiError {
         self
     }
 
+    /// 400: a parser bound was passed (nesting depth, element or token count, length). The
+    /// problem names the field and the bound, so a client knows what to cut.
+    pub fn limit_exceeded(field: &str, what: &str, limit: usize) -> Self {
+        let mut e = Self::new(
+            400,
+            "limit_exceeded",
+            "Limit exceeded",
+            format!("{field}: more than {limit} {what}"),
+        );
+        e.errors.push(FieldError::new(field, e.detail.clone()));
+        e.extensions.insert("limit".into(), json!(limit));
+        e
+    }
+
     /// 422: the body parsed but fields are invalid. `errors` must name each of them.
     pub fn validation(errors: Vec<FieldError>) -> Self {
         let detail = match errors.as_slice() {

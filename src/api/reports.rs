@@ -21,7 +21,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let body: Value = parse_json(&bytes)?;
     let req = parse(&body).map_err(ApiError::validation)?;
     let org_id = rc.org_id()?;
-    let reservation = match idempotency::begin(rc, &org_id, &bytes).await? {
+    let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
         None => None,
@@ -48,8 +48,8 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
     let insert = bindings::db(&rc.env)
         .and_then(|db| {
             db.prepare(
-                "INSERT INTO reports (id, org_id, key_id, type, title, period, source, status, created_at, request_key, lease_until) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10)",
+                "INSERT INTO reports (id, org_id, key_id, type, title, period, source, status, created_at, request_key, lease_until, mode) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10, ?11)",
             )
             .bind(&[
                 id.clone().into(),
@@ -62,6 +62,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
                 now.clone().into(),
                 request_key.clone().into(),
                 jobs::queued_deadline().into(),
+                rc.caller.mode.name().into(),
             ])
         })
         .step("report: binding the job row")?;
@@ -83,8 +84,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
 }
 
 pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
-    let org_id = rc.org_id()?;
-    let row = reports::owned(&rc.env, &org_id, id)
+    let row = reports::owned(&rc.env, &rc.tenant()?, id)
         .await
         .step("report: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}` for this organisation")))?;

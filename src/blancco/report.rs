@@ -41,15 +41,15 @@ impl ErasedDevice {
     }
 }
 
-/// Insert into a group; a repeated child becomes an array.
+/// Insert into a group; a repeated child makes the member one flat array of every value
+/// (never an array nested in an array: a value's depth is bounded by the document's, not by
+/// how often a child repeats).
 fn insert(map: &mut Map<String, Value>, key: String, value: Value) {
     match map.get_mut(&key) {
         None => {
             map.insert(key, value);
         }
-        Some(Value::Array(a)) if a.first().is_some_and(Value::is_object) && value.is_object() => {
-            a.push(value)
-        }
+        Some(Value::Array(a)) => a.push(value),
         Some(existing) => {
             let prev = existing.take();
             *existing = Value::Array(vec![prev, value]);
@@ -88,8 +88,39 @@ fn entity(name: &str) -> Option<char> {
     }
 }
 
-/// Parse an XML export into report trees (one per `<report>`).
-pub fn parse_xml(xml: &str) -> Result<Vec<Value>, String> {
+/// Deepest element nesting accepted (Blancco reports use about ten levels).
+pub const MAX_XML_DEPTH: usize = 64;
+/// Most elements in one upload (about 200 per report, at most 500 reports, and room).
+pub const MAX_XML_ELEMENTS: usize = 250_000;
+
+/// Why an XML upload was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum XmlError {
+    /// Not well-formed, or not an export (the message says where).
+    Malformed(String),
+    /// Past one of the parser's bounds: which, and its value.
+    Limit { what: &'static str, limit: usize },
+}
+
+impl std::fmt::Display for XmlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            XmlError::Malformed(m) => f.write_str(m),
+            XmlError::Limit { what, limit } => write!(f, "more than {limit} {what}"),
+        }
+    }
+}
+
+impl From<String> for XmlError {
+    fn from(m: String) -> Self {
+        XmlError::Malformed(m)
+    }
+}
+
+/// Parse an XML export into report trees (one per `<report>`). Bounded: nesting depth,
+/// element count and report count are checked as the document is read, so a hostile upload
+/// stops early with [`XmlError::Limit`].
+pub fn parse_xml(xml: &str) -> Result<Vec<Value>, XmlError> {
     let mut reader = Reader::from_str(xml);
     // Stack of open elements: (key, attributes type, children, text).
     struct Open {
@@ -101,12 +132,29 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Value>, String> {
     }
     let mut stack: Vec<Open> = Vec::new();
     let mut reports = Vec::new();
+    let mut elements = 0usize;
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("malformed XML at byte {}: {e}", reader.buffer_position()))?;
+        let event = reader.read_event().map_err(|e| {
+            XmlError::Malformed(format!(
+                "malformed XML at byte {}: {e}",
+                reader.buffer_position()
+            ))
+        })?;
         match event {
             Event::Start(e) => {
+                elements += 1;
+                if elements > MAX_XML_ELEMENTS {
+                    return Err(XmlError::Limit {
+                        what: "XML elements",
+                        limit: MAX_XML_ELEMENTS,
+                    });
+                }
+                if stack.len() >= MAX_XML_DEPTH {
+                    return Err(XmlError::Limit {
+                        what: "levels of XML nesting",
+                        limit: MAX_XML_DEPTH,
+                    });
+                }
                 let tag = String::from_utf8_lossy(e.local_name().as_ref()).to_string();
                 let mut name = None;
                 let mut ty = None;
@@ -153,7 +201,9 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Value>, String> {
             }
             Event::End(_) => {
                 let Some(done) = stack.pop() else {
-                    return Err("malformed XML: unbalanced end tag".into());
+                    return Err(XmlError::Malformed(
+                        "malformed XML: unbalanced end tag".into(),
+                    ));
                 };
                 let value = if done.children.is_empty() {
                     typed(done.text.trim(), done.ty.as_deref())
@@ -161,6 +211,12 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Value>, String> {
                     Value::Object(done.children)
                 };
                 if done.is_report {
+                    if reports.len() >= MAX_REPORTS {
+                        return Err(XmlError::Limit {
+                            what: "reports in one upload",
+                            limit: MAX_REPORTS,
+                        });
+                    }
                     reports.push(value);
                 } else if let Some(parent) = stack.last_mut() {
                     insert(&mut parent.children, done.key, value);
@@ -171,13 +227,13 @@ pub fn parse_xml(xml: &str) -> Result<Vec<Value>, String> {
         }
     }
     if !stack.is_empty() {
-        return Err(format!(
+        return Err(XmlError::Malformed(format!(
             "malformed XML: <{}> is never closed",
             stack.last().map(|o| o.key.as_str()).unwrap_or("?")
-        ));
+        )));
     }
     if reports.is_empty() {
-        return Err("no <report> element found".into());
+        return Err(XmlError::Malformed("no <report> element found".into()));
     }
     Ok(reports)
 }
@@ -368,6 +424,117 @@ pub fn brand(manufacturer: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{within, Rng};
+
+    /// Depth of a JSON value, without recursion (so the check itself cannot overflow).
+    fn depth(v: &Value) -> usize {
+        let mut max = 0;
+        let mut stack = vec![(v, 1)];
+        while let Some((v, d)) = stack.pop() {
+            max = max.max(d);
+            match v {
+                Value::Array(a) => stack.extend(a.iter().map(|x| (x, d + 1))),
+                Value::Object(o) => stack.extend(o.values().map(|x| (x, d + 1))),
+                _ => {}
+            }
+        }
+        max
+    }
+
+    #[test]
+    fn a_repeated_child_is_one_flat_array() {
+        let xml = format!(
+            "<root><report><a>0</a>{}</report></root>",
+            "<a>1</a>".repeat(20_000)
+        );
+        let reports = within(2000, "20,000 repeats", || parse_xml(&xml)).unwrap();
+        let a = reports[0]["a"].as_array().unwrap();
+        assert_eq!(a.len(), 20_001);
+        assert!(a.iter().all(Value::is_string));
+        assert_eq!(depth(&reports[0]), 3);
+        // Serialising and dropping it is flat work too.
+        assert!(serde_json::to_string(&reports).unwrap().len() > 20_000);
+    }
+
+    #[test]
+    fn parser_bounds_answer_with_the_limit() {
+        let deep = format!(
+            "<root><report>{}x{}</report></root>",
+            "<a>".repeat(MAX_XML_DEPTH + 10),
+            "</a>".repeat(MAX_XML_DEPTH + 10)
+        );
+        assert!(matches!(
+            parse_xml(&deep),
+            Err(XmlError::Limit {
+                limit: MAX_XML_DEPTH,
+                ..
+            })
+        ));
+        let many = format!(
+            "<root><report>{}</report></root>",
+            "<a/><b></b>".repeat(MAX_XML_ELEMENTS)
+        );
+        assert!(matches!(
+            within(5000, "250,000 elements", || parse_xml(&many)),
+            Err(XmlError::Limit {
+                limit: MAX_XML_ELEMENTS,
+                ..
+            })
+        ));
+        let reports = "<report><a>1</a></report>".repeat(MAX_REPORTS + 1);
+        assert!(matches!(
+            parse_xml(&format!("<root>{reports}</root>")),
+            Err(XmlError::Limit {
+                limit: MAX_REPORTS,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn random_and_adversarial_documents_never_panic_and_stay_shallow() {
+        let pieces = [
+            "<report>",
+            "</report>",
+            "<a>",
+            "</a>",
+            "<b x='1'>",
+            "</b>",
+            "<entries name=\"e\">",
+            "</entries>",
+            "<entry name=\"n\" type=\"uint\">",
+            "</entry>",
+            "1",
+            "text",
+            "&amp;",
+            "&bogus;",
+            "&#x1F600;",
+            "&#99999999;",
+            "<![CDATA[<x>]]>",
+            "<!-- c -->",
+            "<",
+            ">",
+            "'",
+            "\"",
+            "é",
+            "<root>",
+            "</root>",
+            "<?xml version=\"1.0\"?>",
+            "<c/>",
+        ];
+        let mut rng = Rng::new(0xB1A2C0);
+        within(20_000, "2,000 random documents", || {
+            for _ in 0..2000 {
+                let len = rng.below(400);
+                let doc = rng.text(&pieces, len);
+                if let Ok(reports) = parse_xml(&doc) {
+                    for r in &reports {
+                        assert!(depth(r) <= MAX_XML_DEPTH + 2, "too deep from {doc:?}");
+                    }
+                }
+            }
+        });
+    }
 
     fn fixture(name: &str) -> String {
         std::fs::read_to_string(format!(

@@ -145,11 +145,22 @@ fn lex(s: &str) -> Result<Vec<(usize, Tok)>, QueryError> {
     Ok(out)
 }
 
+/// Longest `$filter` accepted, in bytes.
+pub const MAX_FILTER_LEN: usize = 2048;
+/// Most tokens in a `$filter` (which also bounds the size of its tree).
+pub const MAX_TOKENS: usize = 256;
+/// Deepest nesting of parentheses, `not` and function calls.
+pub const MAX_DEPTH: usize = 16;
+/// Most literals in one `in (…)` list.
+pub const MAX_IN_ITEMS: usize = 100;
+
 struct Parser<'a> {
     set: &'static EntitySet,
     toks: Vec<(usize, Tok)>,
     pos: usize,
     len: usize,
+    /// Current nesting; no recursion in the parser goes deeper than [`MAX_DEPTH`].
+    depth: usize,
     _src: &'a str,
 }
 
@@ -175,6 +186,18 @@ impl Parser<'_> {
     fn keyword(&self, k: &str) -> bool {
         matches!(self.peek(), Some(Tok::Ident(w)) if w == k)
     }
+    /// Enter one more level of nesting, or refuse past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_DEPTH {
+            return Err(err(
+                self.at(),
+                format!("nested more than {MAX_DEPTH} levels deep (limit)"),
+            ));
+        }
+        Ok(())
+    }
+
     fn expect(&mut self, t: Tok, what: &str) -> Result<(), QueryError> {
         if self.peek() == Some(&t) {
             self.pos += 1;
@@ -203,7 +226,10 @@ impl Parser<'_> {
     fn not(&mut self) -> Result<Expr, QueryError> {
         if self.keyword("not") {
             self.pos += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            self.enter()?;
+            let inner = self.not()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         self.compare()
     }
@@ -225,6 +251,12 @@ impl Parser<'_> {
                         Expr::Lit(l) => items.push(l),
                         _ => return Err(err(at, "`in` takes a list of literals")),
                     }
+                    if items.len() > MAX_IN_ITEMS {
+                        return Err(err(
+                            at,
+                            format!("more than {MAX_IN_ITEMS} items in an `in` list (limit)"),
+                        ));
+                    }
                     if self.peek() == Some(&Tok::Comma) {
                         self.pos += 1;
                         continue;
@@ -245,8 +277,10 @@ impl Parser<'_> {
         self.pos += 1;
         Ok(match tok {
             Tok::LParen => {
+                self.enter()?;
                 let e = self.or()?;
                 self.expect(Tok::RParen, "`)`")?;
+                self.depth -= 1;
                 e
             }
             Tok::Str(s) => Expr::Lit(Lit::Text(s)),
@@ -262,12 +296,14 @@ impl Parser<'_> {
                         .find(|x| **x == f)
                         .ok_or_else(|| err(at, format!("unsupported function `{f}`")))?;
                     self.pos += 1;
+                    self.enter()?;
                     let mut args = vec![self.or()?];
                     while self.peek() == Some(&Tok::Comma) {
                         self.pos += 1;
                         args.push(self.or()?);
                     }
                     self.expect(Tok::RParen, "`)` closing the function")?;
+                    self.depth -= 1;
                     let want = if matches!(*name, "contains" | "startswith" | "endswith") {
                         2
                     } else {
@@ -291,13 +327,28 @@ impl Parser<'_> {
 }
 
 /// Parse a `$filter` for an entity set.
+/// Bounded: length, token count, nesting depth and `in` lists are checked before or while
+/// parsing, so no input makes the parser (or anything that walks its tree) recurse deeply.
 pub fn parse_filter(set: &'static EntitySet, text: &str) -> Result<Expr, QueryError> {
+    if text.len() > MAX_FILTER_LEN {
+        return Err(err(
+            MAX_FILTER_LEN,
+            format!("longer than {MAX_FILTER_LEN} bytes (limit)"),
+        ));
+    }
     let toks = lex(text)?;
+    if toks.len() > MAX_TOKENS {
+        return Err(err(
+            toks[MAX_TOKENS].0,
+            format!("more than {MAX_TOKENS} tokens (limit)"),
+        ));
+    }
     let mut p = Parser {
         set,
         toks,
         pos: 0,
         len: text.len(),
+        depth: 0,
         _src: text,
     };
     let e = p.or()?;
@@ -305,6 +356,32 @@ pub fn parse_filter(set: &'static EntitySet, text: &str) -> Result<Expr, QueryEr
         return Err(err(p.at(), "unexpected text after the expression"));
     }
     Ok(e)
+}
+
+/// The filter selecting one entity by its key: `text` must be exactly one literal (a quoted
+/// string or a number), never an expression, so `Sets('a' or Id ne 'b')` is refused.
+pub fn key_filter(set: &'static EntitySet, text: &str) -> Result<Expr, QueryError> {
+    if text.len() > 256 {
+        return Err(err(0, "a key is at most 256 bytes (limit)"));
+    }
+    let lit = match lex(text)?.as_slice() {
+        [(_, Tok::Str(s))] => Lit::Text(s.clone()),
+        [(_, Tok::Num(n))] => Lit::Number(*n),
+        _ => {
+            return Err(err(
+                0,
+                "the key must be one literal: a quoted string or a number",
+            ))
+        }
+    };
+    let key = set
+        .prop(set.key)
+        .ok_or_else(|| err(0, "this entity set has no key"))?;
+    Ok(Expr::Cmp(
+        Box::new(Expr::Prop(key)),
+        "eq",
+        Box::new(Expr::Lit(lit)),
+    ))
 }
 
 fn like_escape(s: &str) -> String {
@@ -391,11 +468,111 @@ impl Expr {
 mod tests {
     use super::*;
     use crate::odata::set;
+    use crate::testing::{within, Rng};
 
     fn sql(f: &str) -> (String, Vec<Param>) {
         let e = parse_filter(set("Assets").unwrap(), f).unwrap();
         let mut params = Vec::new();
         (e.to_sql(&mut params), params)
+    }
+
+    #[test]
+    fn nesting_tokens_and_lists_are_bounded() {
+        let assets = set("Assets").unwrap();
+        let deep = format!("{}Model eq 'x'{}", "(".repeat(5000), ")".repeat(5000));
+        let e = parse_filter(assets, &deep).unwrap_err();
+        assert!(e.message.contains("limit"), "{}", e.message);
+        let nots = format!("{}Model eq 'x'", "not ".repeat(100));
+        assert!(parse_filter(assets, &nots)
+            .unwrap_err()
+            .message
+            .contains("levels deep"));
+        let chain = vec!["Model eq 'x'"; 100].join(" and ");
+        assert!(parse_filter(assets, &chain)
+            .unwrap_err()
+            .message
+            .contains("tokens"));
+        let list = (0..120)
+            .map(|i| i.to_string())
+            .collect::<Vec<_>>()
+            .join(",");
+        assert!(parse_filter(assets, &format!("RamGb in ({list})"))
+            .unwrap_err()
+            .message
+            .contains("in` list"));
+        assert!(parse_filter(assets, &"a".repeat(MAX_FILTER_LEN + 1)).is_err());
+        // Just inside the bounds is fine.
+        let ok = format!(
+            "{}Model eq 'x'{}",
+            "(".repeat(MAX_DEPTH),
+            ")".repeat(MAX_DEPTH)
+        );
+        assert!(parse_filter(assets, &ok).is_ok());
+    }
+
+    #[test]
+    fn an_entity_key_is_one_literal() {
+        let certs = set("Certificates").unwrap();
+        assert!(key_filter(certs, "'cert_1'").is_ok());
+        for bad in [
+            "'a' or Id ne 'b'",
+            "Id",
+            "'a' 'b'",
+            "",
+            "(1)",
+            "'unterminated",
+        ] {
+            assert!(key_filter(certs, bad).is_err(), "{bad} accepted");
+        }
+        let mut params = Vec::new();
+        let sql = key_filter(certs, "'x'' or 1=1 --'")
+            .unwrap()
+            .to_sql(&mut params);
+        assert_eq!(params.len(), 1, "the quote is data: {sql}");
+    }
+
+    #[test]
+    fn random_and_adversarial_filters_never_panic() {
+        let pieces = [
+            "(",
+            ")",
+            " ",
+            "Model",
+            "RamGb",
+            "eq",
+            "ne",
+            " and ",
+            " or ",
+            "not ",
+            "'x'",
+            "''",
+            "'",
+            "1",
+            "-2.5e3",
+            "2026-01-01",
+            "contains(",
+            "year(",
+            ",",
+            "in",
+            "null",
+            "true",
+            "é",
+            "$",
+            "tolower(",
+            "9999999999999999999999",
+        ];
+        let assets = set("Assets").unwrap();
+        let mut rng = Rng::new(0x0DA7A);
+        within(20_000, "5,000 random filters", || {
+            for _ in 0..5000 {
+                let len = rng.below(3000);
+                let f = rng.text(&pieces, len);
+                if let Ok(e) = parse_filter(assets, &f) {
+                    let mut params = Vec::new();
+                    let _ = e.to_sql(&mut params);
+                }
+            }
+        });
     }
 
     #[test]

@@ -7,7 +7,7 @@ pub mod proof;
 
 use std::fmt::Write as _;
 
-pub use filter::{parse_filter, Expr};
+pub use filter::{key_filter, parse_filter, Expr};
 
 /// Rows per server-driven page.
 pub const PAGE_SIZE: usize = 1000;
@@ -62,7 +62,7 @@ pub const SETS: &[EntitySet] = &[
         name: "Calculations",
         entity_type: "Calculation",
         table: "certificates",
-        scope: "org_id = ?1 AND kind = 'footprint'",
+        scope: "org_id = ?1 AND mode = 'live' AND kind = 'footprint'",
         key: "Id",
         props: &[
             p("Id", "id", Edm::String),
@@ -110,7 +110,7 @@ pub const SETS: &[EntitySet] = &[
         name: "Certificates",
         entity_type: "Certificate",
         table: "certificates",
-        scope: "org_id = ?1",
+        scope: "org_id = ?1 AND mode = 'live'",
         key: "Id",
         props: &[
             p("Id", "id", Edm::String),
@@ -127,7 +127,7 @@ pub const SETS: &[EntitySet] = &[
         name: "Assets",
         entity_type: "Asset",
         table: "assets",
-        scope: "org_id = ?1",
+        scope: "org_id = ?1 AND mode = 'live'",
         key: "DocumentId",
         props: &[
             p("DocumentId", "document_id", Edm::String),
@@ -253,12 +253,36 @@ pub struct Query {
 
 /// Parse the query options of a request on `set`. Unknown `$` options are refused;
 /// other parameters (like `api_key`) are ignored.
+/// Longest value of one query option, and most options in one request.
+pub const MAX_OPTION_LEN: usize = 4096;
+pub const MAX_OPTIONS: usize = 32;
+/// Most items in `$select` or `$orderby`.
+pub const MAX_ITEMS: usize = 32;
+
 pub fn parse_query(
     set: &'static EntitySet,
     pairs: &[(String, String)],
 ) -> Result<Query, QueryError> {
     let mut q = Query::default();
+    if pairs.len() > MAX_OPTIONS {
+        return Err(QueryError::new(
+            "query",
+            format!("more than {MAX_OPTIONS} query options (limit)"),
+        ));
+    }
     for (k, v) in pairs {
+        if v.len() > MAX_OPTION_LEN {
+            return Err(QueryError::new(
+                k,
+                format!("longer than {MAX_OPTION_LEN} bytes (limit)"),
+            ));
+        }
+        if matches!(k.as_str(), "$select" | "$orderby") && v.split(',').count() > MAX_ITEMS {
+            return Err(QueryError::new(
+                k,
+                format!("more than {MAX_ITEMS} items (limit)"),
+            ));
+        }
         match k.as_str() {
             "$select" => {
                 for name in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -383,7 +407,13 @@ pub fn page_sql(set: &EntitySet, q: &Query, org_id: &str) -> (String, Vec<Param>
         .map(|t| t.saturating_sub(served))
         .unwrap_or(usize::MAX);
     let limit = remaining.min(PAGE_SIZE);
-    let _ = write!(sql, " LIMIT {} OFFSET {}", limit + 1, q.skip + served);
+    // Caller-chosen numbers: saturate, never overflow.
+    let _ = write!(
+        sql,
+        " LIMIT {} OFFSET {}",
+        limit.saturating_add(1),
+        q.skip.saturating_add(served).min(i64::MAX as usize)
+    );
     (sql, params, limit)
 }
 

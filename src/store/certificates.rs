@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use worker::{D1PreparedStatement, Env};
 
-use super::{execute, first, row};
+use super::{execute, first, row, Tenant};
 use crate::edge::bindings;
 
 #[derive(Debug, Deserialize)]
@@ -32,8 +32,8 @@ pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Certificate>> {
     row(env, "certificates", COLUMNS, id, None).await
 }
 
-pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Certificate>> {
-    row(env, "certificates", COLUMNS, id, Some(org_id)).await
+pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Certificate>> {
+    row(env, "certificates", COLUMNS, id, Some(tenant)).await
 }
 
 /// A new certificate's record.
@@ -52,14 +52,15 @@ pub struct NewCertificate<'a> {
     pub pdf_key: &'a str,
     pub pdf_hash: &'a str,
     pub pdf_bytes: usize,
+    pub mode: &'a str,
 }
 
 pub fn insert(env: &Env, c: &NewCertificate) -> worker::Result<D1PreparedStatement> {
     bindings::db(env)?
         .prepare(
             "INSERT INTO certificates (id, org_id, key_id, kind, issued_at, canonical, content_hash, signature, \
-             signing_key_id, factor_set_version, total_kg_co2e, pdf_key, pdf_hash, pdf_bytes) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+             signing_key_id, factor_set_version, total_kg_co2e, pdf_key, pdf_hash, pdf_bytes, mode) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )
         .bind(&[
             c.id.into(),
@@ -76,15 +77,16 @@ pub fn insert(env: &Env, c: &NewCertificate) -> worker::Result<D1PreparedStateme
             c.pdf_key.into(),
             c.pdf_hash.into(),
             (c.pdf_bytes as f64).into(),
+            c.mode.into(),
         ])
 }
 
 /// Revoke (once): whether this call revoked it.
-pub async fn revoke(env: &Env, org_id: &str, id: &str, at: &str) -> worker::Result<bool> {
+pub async fn revoke(env: &Env, tenant: &Tenant, id: &str, at: &str) -> worker::Result<bool> {
     Ok(execute(
         env,
-        "UPDATE certificates SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND revoked_at IS NULL",
-        &[at.into(), id.into(), org_id.into()],
+        "UPDATE certificates SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND mode = ?4 AND revoked_at IS NULL",
+        &[at.into(), id.into(), tenant.org_id.as_str().into(), tenant.mode().into()],
     )
     .await?
         > 0)

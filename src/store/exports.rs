@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::{execute, first, row};
+use super::{execute, first, row, Tenant};
 use crate::edge::clock::now_iso;
 
 #[derive(Debug, Deserialize)]
@@ -28,18 +28,18 @@ pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Export>> {
     row(env, "exports", COLUMNS, id, None).await
 }
 
-pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Export>> {
-    row(env, "exports", COLUMNS, id, Some(org_id)).await
+pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Export>> {
+    row(env, "exports", COLUMNS, id, Some(tenant)).await
 }
 
 /// Mark an export deleted whatever it was doing (a runner still building it finds its
 /// `done` refused and removes what it wrote). Returns whether it changed.
-pub async fn mark_deleted(env: &Env, org_id: &str, id: &str) -> worker::Result<bool> {
+pub async fn mark_deleted(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<bool> {
     Ok(execute(
         env,
         "UPDATE exports SET status = 'deleted', lease_until = NULL, finished_at = COALESCE(finished_at, ?3) \
-         WHERE id = ?1 AND org_id = ?2 AND status != 'deleted'",
-        &[id.into(), org_id.into(), now_iso().into()],
+         WHERE id = ?1 AND org_id = ?2 AND mode = ?4 AND status != 'deleted'",
+        &[id.into(), tenant.org_id.as_str().into(), now_iso().into(), tenant.mode().into()],
     )
     .await?
         > 0)

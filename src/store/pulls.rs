@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::row;
+use super::{row, Tenant};
 
 #[derive(Debug, Deserialize)]
 pub struct Pull {
@@ -26,6 +26,6 @@ pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Pull>> {
     row(env, "integration_jobs", COLUMNS, id, None).await
 }
 
-pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Pull>> {
-    row(env, "integration_jobs", COLUMNS, id, Some(org_id)).await
+pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Pull>> {
+    row(env, "integration_jobs", COLUMNS, id, Some(tenant)).await
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use worker::Env;
 
-use super::row;
+use super::{row, Tenant};
 
 #[derive(Debug, Deserialize)]
 pub struct Report {
@@ -33,6 +33,6 @@ pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Report>> {
     row(env, "reports", COLUMNS, id, None).await
 }
 
-pub async fn owned(env: &Env, org_id: &str, id: &str) -> worker::Result<Option<Report>> {
-    row(env, "reports", COLUMNS, id, Some(org_id)).await
+pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Report>> {
+    row(env, "reports", COLUMNS, id, Some(tenant)).await
 }
