@@ -13,6 +13,7 @@ if [ ! -f .dev.vars ]; then
   # Local secrets: random ones, never committed (.dev.vars is git-ignored).
   sed -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=adm_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
       -e "s/^CERT_SIGNING_KEY=.*/CERT_SIGNING_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
+      -e "s/^CREDENTIALS_KEY=.*/CREDENTIALS_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
       .dev.vars.example > .dev.vars
   log "wrote .dev.vars with a fresh ADMIN_TOKEN (see the file)"
 fi

@@ -1,8 +1,9 @@
 # Sourced by test.sh and bench.sh: start the built worker under `wrangler dev` on a free port
 # with a fresh state directory, the D1 migrations applied and generated secrets, and stop it
 # when the calling script exits. Sets CT_BASE_URL, CT_ADMIN_TOKEN, CT_STATE_DIR, and
-# CT_ICECAT_PORT / CT_BLANCCO_PORT: the worker's Icecat and Blancco base URLs point there,
-# where the end-to-end suite runs fake servers (nothing leaves the machine).
+# CT_ICECAT_PORT / CT_BLANCCO_PORT: the worker's Icecat base URL points there, and the suite
+# sets its organisations' Blancco URL there; it runs fake servers on them (nothing leaves the
+# machine).
 
 start_test_server() {
   CT_STATE_DIR="$(mktemp -d /tmp/carbontrace-e2e.XXXXXX)"
@@ -18,8 +19,8 @@ CERT_SIGNING_KEY_ID=test
 ICECAT_USERNAME=e2e
 ICECAT_API_TOKEN=e2e-token
 ICECAT_BASE_URL=http://127.0.0.1:$CT_ICECAT_PORT/api
-BLANCCO_API_URL=http://127.0.0.1:$CT_BLANCCO_PORT/v1
-BLANCCO_API_KEY=e2e-blancco-key
+CREDENTIALS_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+CREDENTIALS_KEY_ID=test
 JOB_RETRY_BASE_SECONDS=1
 VARS
   log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"

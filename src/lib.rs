@@ -26,6 +26,7 @@ pub mod audit;
 pub mod blancco;
 pub mod catalog;
 pub mod certs;
+pub mod client;
 pub mod export;
 pub mod factors;
 pub mod jobs;

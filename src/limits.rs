@@ -3,7 +3,8 @@
 use serde::Serialize;
 
 /// A pricing plan (SPEC: Keys, plans, rate limits), plus `internal` for the service's own jobs
-/// and load tests: no limits, still counted.
+/// and load tests (no limits, still counted), and two buckets no key is ever on: the public
+/// certificate verification per client, and failed authentications per client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Plan {
@@ -12,6 +13,10 @@ pub enum Plan {
     Business,
     Enterprise,
     Internal,
+    /// `GET /certificates/{id}/verify`, per client address (public, generous).
+    PublicVerify,
+    /// Failed authentications, per client address (small: guessing keys is not a use).
+    AuthFailures,
 }
 
 impl Plan {
@@ -33,6 +38,8 @@ impl Plan {
             Plan::Business => "business",
             Plan::Enterprise => "enterprise",
             Plan::Internal => "internal",
+            Plan::PublicVerify => "public_verify",
+            Plan::AuthFailures => "auth_failures",
         }
     }
 
@@ -43,6 +50,20 @@ impl Plan {
             Plan::Pro => 100,
             Plan::Business => 500,
             Plan::Enterprise | Plan::Internal => 1000,
+            Plan::PublicVerify | Plan::AuthFailures => 0,
+        }
+    }
+
+    /// Most background jobs (reports, exports, pulls) of one kind an organisation may have
+    /// queued or running at once.
+    pub fn max_open_jobs(self) -> usize {
+        match self {
+            Plan::Free => 1,
+            Plan::Pro => 2,
+            Plan::Business => 5,
+            Plan::Enterprise => 10,
+            Plan::Internal => 100,
+            Plan::PublicVerify | Plan::AuthFailures => 0,
         }
     }
 
@@ -54,6 +75,8 @@ impl Plan {
             Plan::Business => Some(10_000),
             Plan::Enterprise => Some(100_000),
             Plan::Internal => None,
+            Plan::PublicVerify => Some(10_000),
+            Plan::AuthFailures => Some(100),
         }
     }
 
@@ -65,6 +88,8 @@ impl Plan {
             Plan::Business => Some(100),
             Plan::Enterprise => Some(500),
             Plan::Internal => None,
+            Plan::PublicVerify => Some(60),
+            Plan::AuthFailures => Some(10),
         }
     }
 }

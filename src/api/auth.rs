@@ -16,6 +16,7 @@ use super::http::{RequestCtx, Step};
 use super::limiter;
 use super::problem::ApiError;
 use super::routes::Access;
+use crate::client::MIN_ADMIN_TOKEN_LEN;
 use crate::edge::bindings;
 use crate::keys::{hash_key, parse_key, Mode};
 use crate::limits::{Plan, Quota};
@@ -107,19 +108,27 @@ async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<KeyRow>, ApiError>
     Ok(row)
 }
 
-/// Whether the request carries the admin token.
-pub fn is_admin(rc: &RequestCtx) -> bool {
-    let (Some(token), Ok(secret)) = (rc.bearer(), rc.env.secret(bindings::ADMIN_TOKEN)) else {
-        return false;
-    };
-    let secret = secret.to_string();
-    !secret.is_empty() && constant_time_eq(token.as_bytes(), secret.as_bytes())
+/// The admin token, if one long enough is configured.
+fn admin_token(rc: &RequestCtx) -> Option<String> {
+    rc.env
+        .secret(bindings::ADMIN_TOKEN)
+        .map(|s| s.to_string())
+        .ok()
+        .filter(|s| s.len() >= MIN_ADMIN_TOKEN_LEN)
 }
 
-fn client_ip(rc: &RequestCtx) -> String {
-    rc.header("CF-Connecting-IP")
-        .or_else(|| rc.header("X-Real-IP"))
-        .unwrap_or_else(|| "unknown".into())
+/// Whether the request carries the admin token.
+pub fn is_admin(rc: &RequestCtx) -> bool {
+    match (rc.bearer(), admin_token(rc)) {
+        (Some(token), Some(secret)) => constant_time_eq(token.as_bytes(), secret.as_bytes()),
+        _ => false,
+    }
+}
+
+/// The anonymous caller's rate-limit bucket: only `CF-Connecting-IP` is trusted (set by
+/// Cloudflare in production; `wrangler dev` passes the client's own, which the tests use).
+pub fn client_bucket(rc: &RequestCtx) -> String {
+    crate::client::bucket(rc.header("CF-Connecting-IP").as_deref())
 }
 
 /// Identify the caller of a route with this access, and meter the call where it is metered.
@@ -127,7 +136,28 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
     if access == Access::Public {
         return Ok(Caller::anonymous("-"));
     }
-    let mut caller = identify(rc).await?;
+    if access == Access::PublicMetered {
+        let bucket = client_bucket(rc);
+        let mut caller = Caller::anonymous(&bucket);
+        caller.plan = Plan::PublicVerify;
+        caller.subject = format!("verify:{bucket}");
+        caller.metered = true;
+        caller.quota = Some(limiter::take(rc, &caller).await?);
+        return Ok(caller);
+    }
+    if access == Access::Admin && admin_token(rc).is_none() {
+        return Err(ApiError::service_unavailable(
+            "admin_token_unset",
+            format!(
+                "Admin routes are off: ADMIN_TOKEN must be a secret of at least {MIN_ADMIN_TOKEN_LEN} characters."
+            ),
+        ));
+    }
+    let mut caller = match identify(rc).await {
+        Ok(c) => c,
+        Err(e) if e.status == 401 => return Err(count_failure(rc, e).await),
+        Err(e) => return Err(e),
+    };
     match access {
         Access::Admin if !caller.admin => {
             return Err(ApiError::unauthorized(
@@ -167,10 +197,73 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
     Ok(caller)
 }
 
+thread_local! {
+    /// Clients this isolate refuses until a time, after too many failed authentications: they
+    /// get a 429 before any D1 read.
+    static BLOCKED: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+}
+
+/// Count a failed authentication against the client's `auth_failures` bucket (10 a minute):
+/// within it the 401 stands; past it the answer is the 429, and this isolate turns the
+/// client away before any D1 read until the minute is over.
+async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiError {
+    let bucket = client_bucket(rc);
+    let mut c = Caller::anonymous(&bucket);
+    c.plan = Plan::AuthFailures;
+    c.subject = format!("authfail:{bucket}");
+    match limiter::take(rc, &c).await {
+        Ok(_) => failure,
+        Err(refused) => {
+            if refused.status == 429 {
+                let retry_s = refused
+                    .extensions
+                    .get("retry_after_s")
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(60.0);
+                let until = js_sys::Date::now() + retry_s * 1000.0;
+                BLOCKED.with(|b| {
+                    let mut b = b.borrow_mut();
+                    if b.len() > 10_000 {
+                        b.clear();
+                    }
+                    b.insert(bucket, until);
+                });
+            }
+            refused
+        }
+    }
+}
+
+/// A 429 for a client this isolate blocked after failed authentications, if it is.
+fn blocked(rc: &RequestCtx) -> Option<ApiError> {
+    let bucket = client_bucket(rc);
+    let now = js_sys::Date::now();
+    let until = BLOCKED.with(|b| b.borrow().get(&bucket).copied())?;
+    if until <= now {
+        BLOCKED.with(|b| b.borrow_mut().remove(&bucket));
+        return None;
+    }
+    let retry_s = ((until - now) / 1000.0).ceil().max(1.0) as u64;
+    Some(
+        ApiError::new(
+            429,
+            "rate_limited",
+            "Too many failed authentications",
+            format!("Too many failed authentications from this client; retry in {retry_s} s."),
+        )
+        .with_extension("limit", "auth_failures".into())
+        .with_extension("retry_after_s", retry_s.into())
+        .with_header("Retry-After", retry_s.to_string()),
+    )
+}
+
 async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
     let Some(header) = rc.header("Authorization") else {
-        return Ok(Caller::anonymous(&client_ip(rc)));
+        return Ok(Caller::anonymous(&client_bucket(rc)));
     };
+    if let Some(e) = blocked(rc) {
+        return Err(e);
+    }
     if is_admin(rc) {
         return Ok(Caller {
             plan: Plan::Internal,

@@ -6,8 +6,8 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
-use super::idempotency;
 use super::problem::{ApiError, FieldError};
+use super::{idempotency, limiter};
 use crate::blancco::import::{assess, Import};
 use crate::blancco::{json_reports, parse_xml, XmlError, MAX_REPORTS};
 use crate::edge::clock::now_iso;
@@ -66,6 +66,8 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let org_id = rc.org_id()?;
     if rc.caller.sandbox() {
+        // Computed all the same: each report counts, against the test key's own quota.
+        limiter::admit(rc, reports.len().max(1) as u64, None).await?;
         let engine = state::active(&rc.env).await.engine();
         let mut out = Import::default();
         let rows = assess(&engine, &reports, &mut out);
@@ -82,8 +84,15 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         None => None,
     };
     let outcome = match pull {
-        Some(p) => start_pull(rc, &org_id, &p).await.map(|v| (202, v)),
-        None => upload(rc, &org_id, &reports).await.map(|v| (200, v)),
+        Some(p) => match limiter::admit(rc, 1, Some(Kind::BlanccoPull)).await {
+            Ok(()) => start_pull(rc, &org_id, &p).await.map(|v| (202, v)),
+            Err(e) => Err(e),
+        },
+        // Each report of an upload counts, as each device of a batch does.
+        None => match limiter::admit(rc, reports.len().max(1) as u64, None).await {
+            Ok(()) => upload(rc, &org_id, &reports).await.map(|v| (200, v)),
+            Err(e) => Err(e),
+        },
     };
     let status = outcome.as_ref().map(|(s, _)| *s).unwrap_or(200);
     let outcome = outcome.map(|(_, v)| v);
@@ -120,24 +129,30 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
             "must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z",
         ));
     }
-    if !(p["filter"].is_null() || p["filter"].is_object()) {
-        errors.push(FieldError::new(
-            "filter",
-            "must be an object (Blancco export filter)",
-        ));
-    }
+    let filter = match crate::blancco::pull::filter(&p["filter"]) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.extend(e);
+            Value::Null
+        }
+    };
     if let Some(o) = p.as_object() {
         errors.extend(unknown_fields(o, &["since", "filter"], ""));
     }
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    if bindings::setting(&rc.env, "BLANCCO_API_URL").is_none()
-        || bindings::setting(&rc.env, "BLANCCO_API_KEY").is_none()
-    {
-        return Err(ApiError::service_unavailable(
+    // A pull uses the organisation's own Blancco account, never a shared one.
+    let configured = crate::store::credentials::get(&rc.env, org_id, "blancco")
+        .await
+        .step("blancco pull: reading the credentials")?
+        .is_some();
+    if !configured {
+        return Err(ApiError::new(
+            409,
             "blancco_not_configured",
-            "Pulling needs BLANCCO_API_URL and BLANCCO_API_KEY; upload reports instead, or configure them.",
+            "Blancco not configured",
+            "Set your organisation's Blancco API URL and key first (PUT /api/v1/integrations/blancco), or upload reports instead.",
         ));
     }
     let id = format!("bsync_{}", random::hex_id(12));
@@ -152,7 +167,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
                 id.clone().into(),
                 org_id.into(),
                 rc.caller.key_id.clone().unwrap_or_default().into(),
-                json!({ "since": since, "filter": p["filter"] }).to_string().into(),
+                json!({ "since": since, "filter": filter }).to_string().into(),
                 now.clone().into(),
                 jobs::queued_deadline().into(),
                 rc.caller.mode.name().into(),

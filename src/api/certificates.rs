@@ -240,19 +240,7 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
     let signature_ok = row.signing_key_id == signer.id
         && verify_signature(&signer.key, &row.content_hash, &row.signature);
-    let bucket = rc.env.bucket(bindings::BUCKET).step("verify: opening R2")?;
-    let pdf_ok = match bucket
-        .get(&row.pdf_key)
-        .execute()
-        .await
-        .step("verify: reading the PDF from R2")?
-    {
-        Some(obj) => match obj.body() {
-            Some(b) => sha256_hex(&b.bytes().await.step("verify: reading a body")?) == row.pdf_hash,
-            None => false,
-        },
-        None => false,
-    };
+    let (pdf_ok, cache) = pdf_matches(rc, &row).await?;
     let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
     let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
     let valid = problems.is_empty();
@@ -279,5 +267,44 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
         }),
     )?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    http::set(resp.headers_mut(), "X-CarbonTrace-Verify-Cache", cache);
     Ok(resp)
+}
+
+/// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so
+/// the verdict is kept in KV under the object's current etag: the next verification costs an
+/// R2 `head`, and any change to the object (a new etag) is hashed afresh. Revocation is read
+/// from D1 on every call, so it is never stale.
+async fn pdf_matches(rc: &RequestCtx, row: &Certificate) -> Result<(bool, &'static str), ApiError> {
+    let bucket = rc.env.bucket(bindings::BUCKET).step("verify: opening R2")?;
+    let Some(head) = bucket
+        .head(&row.pdf_key)
+        .await
+        .step("verify: looking up the PDF")?
+    else {
+        return Ok((false, "miss"));
+    };
+    let kv = rc.env.kv(bindings::KV).step("verify: opening KV")?;
+    let key = format!("verify:pdf:{}:{}:{}", row.id, row.pdf_hash, head.etag());
+    if let Ok(Some(v)) = kv.get(&key).text().await {
+        return Ok((v == "ok", "hit"));
+    }
+    let obj = bucket
+        .get(&row.pdf_key)
+        .execute()
+        .await
+        .step("verify: reading the PDF from R2")?;
+    let ok = match obj.as_ref().and_then(|o| o.body()) {
+        Some(b) => sha256_hex(&b.bytes().await.step("verify: reading the PDF")?) == row.pdf_hash,
+        None => false,
+    };
+    let stored = kv
+        .put(&key, if ok { "ok" } else { "mismatch" })
+        .map(|p| p.expiration_ttl(30 * 86_400));
+    if let Ok(put) = stored {
+        if let Err(e) = put.execute().await {
+            worker::console_error!("verify: could not cache the PDF check: {e}");
+        }
+    }
+    Ok((ok, "miss"))
 }

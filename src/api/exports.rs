@@ -6,8 +6,8 @@ use serde_json::{json, Map, Value};
 use worker::{Env, Response};
 
 use super::http::{self, RequestCtx, Step};
-use super::idempotency;
 use super::problem::ApiError;
+use super::{idempotency, limiter};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::edge::{bindings, random};
 use crate::jobs::{self, lifecycle::Kind};
@@ -32,7 +32,11 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         Some(Ok(r)) => Some(r),
         None => None,
     };
-    let outcome = enqueue(rc, &org_id).await;
+    let outcome = async {
+        limiter::admit(rc, 1, Some(Kind::Export)).await?;
+        enqueue(rc, &org_id).await
+    }
+    .await;
     idempotency::settle(rc, reservation, 202, &outcome).await?;
     http::accepted(outcome?)
 }

@@ -108,8 +108,7 @@ pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
 
     // One request against the minute (taken by the gate), every device against the day.
-    let quota = limiter::charge_day(rc, &caller, devices.len() as u64 - 1).await?;
-    rc.caller.quota = Some(quota);
+    limiter::admit(rc, devices.len() as u64, None).await?;
 
     let engine = state::active(&rc.env).await.engine();
     let sandboxed = caller.sandbox();

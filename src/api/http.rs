@@ -11,10 +11,10 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Headers browsers may read from a cross-origin response.
 const EXPOSED_HEADERS: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, \
-X-RateLimit-Plan, Retry-After, ETag, X-CarbonTrace-Mode, Location";
+X-RateLimit-Plan, Retry-After, ETag, X-CarbonTrace-Mode, X-CarbonTrace-Verify-Cache, Location";
 const ALLOWED_HEADERS: &str =
     "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id, Accept";
-const ALLOWED_METHODS: &str = "GET, HEAD, POST, DELETE, OPTIONS";
+const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
 
 /// Everything a handler needs about the request it serves.
 pub struct RequestCtx {

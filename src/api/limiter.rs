@@ -191,8 +191,45 @@ pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
     }
 }
 
+/// Admit the work a request asks for before doing it: `units` (devices, reports) against the
+/// day, the first being the request the gate already counted; and for a background job, the
+/// organisation's open jobs of that kind against its plan's cap (429 with `Retry-After`).
+/// The cap is read, then the job written: two racing requests may both pass it, so it is a
+/// bound on abuse, not an exact count.
+pub async fn admit(
+    rc: &mut RequestCtx,
+    units: u64,
+    job: Option<crate::jobs::lifecycle::Kind>,
+) -> Result<(), ApiError> {
+    let caller = rc.caller.clone();
+    if let Some(kind) = job {
+        let cap = caller.plan.max_open_jobs();
+        let open = crate::store::open_jobs(&rc.env, &rc.tenant()?, kind)
+            .await
+            .step("counting open jobs")?;
+        if open >= cap {
+            return Err(ApiError::new(
+                429,
+                "too_many_jobs",
+                "Too many jobs",
+                format!(
+                    "The {} plan allows {cap} {} at once and {open} are queued or running; retry when one is done.",
+                    caller.plan.name(),
+                    kind.table()
+                ),
+            )
+            .with_extension("limit", json!("open_jobs"))
+            .with_extension("max_open_jobs", json!(cap))
+            .with_header("Retry-After", "30"));
+        }
+    }
+    let quota = charge_day(rc, &caller, units.saturating_sub(1)).await?;
+    rc.caller.quota = Some(quota);
+    Ok(())
+}
+
 /// Count a batch's devices beyond the first against the day; refused whole if too few are left.
-pub async fn charge_day(rc: &RequestCtx, caller: &Caller, units: u64) -> Result<Quota, ApiError> {
+async fn charge_day(rc: &RequestCtx, caller: &Caller, units: u64) -> Result<Quota, ApiError> {
     if units == 0 {
         return caller
             .quota
@@ -221,8 +258,8 @@ pub async fn charge_day(rc: &RequestCtx, caller: &Caller, units: u64) -> Result<
             let remaining = r.quota.day_remaining().unwrap_or(0) + lease_left;
             let mut e = too_many(caller, &r);
             e.detail = format!(
-                "This batch needs {} more requests of today's quota but {remaining} remain on the {} plan; \
-                 send at most {remaining} more devices today, or retry in {} s.",
+                "This request counts {} more against today's quota (one per device or report) but \
+                 {remaining} remain on the {} plan; send at most {remaining} more today, or retry in {} s.",
                 units,
                 caller.plan.name(),
                 r.retry_after_s

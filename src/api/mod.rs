@@ -29,6 +29,8 @@ mod health;
 #[cfg(target_arch = "wasm32")]
 mod idempotency;
 #[cfg(target_arch = "wasm32")]
+mod integrations;
+#[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
 mod odata;

@@ -5,13 +5,13 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
-use super::idempotency;
 use super::problem::{parse_json, ApiError};
+use super::{idempotency, limiter};
 use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random};
 use crate::jobs::{self, lifecycle::Kind};
-use crate::lca::report_request::{parse, NewReport};
-use crate::store::reports;
+use crate::lca::report_request::{parse, NewReport, MAX_DEVICES};
+use crate::store::{assets, reports};
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if rc.caller.sandbox() {
@@ -26,7 +26,19 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         Some(Ok(r)) => Some(r),
         None => None,
     };
-    let outcome = enqueue(rc, &org_id, req).await;
+    let outcome = async {
+        // A report costs what it computes: one request per device, as a batch does.
+        let devices = match req.source {
+            "assets" => assets::count(&rc.env, &org_id)
+                .await
+                .step("report: counting the stored assets")?
+                .min(MAX_DEVICES),
+            _ => req.devices.len(),
+        };
+        limiter::admit(rc, devices.max(1) as u64, Some(Kind::Report)).await?;
+        enqueue(rc, &org_id, req).await
+    }
+    .await;
     idempotency::settle(rc, reservation, 202, &outcome).await?;
     http::accepted(outcome?)
 }

@@ -11,8 +11,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, blancco, certificates, docs, exports, footprint, health, odata, products, reference,
-    reports, savings, usage,
+    admin, blancco, certificates, docs, exports, footprint, health, integrations, odata, products,
+    reference, reports, savings, usage,
 };
 use crate::edge::state;
 
@@ -167,6 +167,9 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::Report(id) => reports::get(rc, &id).await,
         Route::BlanccoSync => blancco::sync(rc).await,
         Route::BlanccoJob(id) => blancco::job_status(rc, &id).await,
+        Route::BlanccoCredentialsGet => integrations::get(rc).await,
+        Route::BlanccoCredentialsPut => integrations::put(rc).await,
+        Route::BlanccoCredentialsDelete => integrations::delete(rc).await,
         Route::ExportCreate => exports::create(rc).await,
         Route::Export(id) => exports::get(rc, &id).await,
         Route::ExportDelete(id) => exports::delete(rc, &id).await,

@@ -27,6 +27,9 @@ pub enum Route {
     Report(String),
     BlanccoSync,
     BlanccoJob(String),
+    BlanccoCredentialsGet,
+    BlanccoCredentialsPut,
+    BlanccoCredentialsDelete,
     ExportCreate,
     Export(String),
     ExportDelete(String),
@@ -43,6 +46,9 @@ pub enum Route {
 pub enum Access {
     /// Anyone; not metered; no key looked up (health, OpenAPI, Reference).
     Public,
+    /// Anyone, no key looked up; metered per client address on a public bucket
+    /// (certificate verification).
+    PublicMetered,
     /// Anyone; a key, if sent, must be valid; not metered (usage).
     Identified,
     /// Anyone (anonymous = free tier by IP); metered.
@@ -68,9 +74,13 @@ impl Route {
             Route::CertificateCreate | Route::Certificate(_) | Route::CertificateRevoke(_) => {
                 Access::Keyed
             }
-            Route::CertificateVerify(_) => Access::Public,
+            Route::CertificateVerify(_) => Access::PublicMetered,
             Route::ReportCreate | Route::Report(_) => Access::Keyed,
-            Route::BlanccoSync | Route::BlanccoJob(_) => Access::Keyed,
+            Route::BlanccoSync
+            | Route::BlanccoJob(_)
+            | Route::BlanccoCredentialsGet
+            | Route::BlanccoCredentialsPut
+            | Route::BlanccoCredentialsDelete => Access::Keyed,
             Route::ExportCreate | Route::Export(_) | Route::ExportDelete(_) => Access::Keyed,
             Route::OData(_) => Access::Enterprise,
             Route::AdminPutFactorSet(_)
@@ -158,6 +168,14 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["reports", "{id}"],
         methods: &[("GET", |p| Route::Report(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["integrations", "blancco"],
+        methods: &[
+            ("GET", |_| Route::BlanccoCredentialsGet),
+            ("PUT", |_| Route::BlanccoCredentialsPut),
+            ("DELETE", |_| Route::BlanccoCredentialsDelete),
+        ],
     },
     Entry {
         pattern: &["integrations", "blancco", "sync"],

@@ -3,6 +3,7 @@
 //! job and the D1 writes live in `api::blancco`, `jobs::blancco_pull` and `store::assets`.
 
 pub mod import;
+pub mod pull;
 pub mod report;
 
 pub use report::*;

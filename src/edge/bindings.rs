@@ -66,3 +66,22 @@ pub async fn delete_object(env: &worker::Env, key: &str) {
         worker::console_error!("could not delete R2 object {key}: {e}");
     }
 }
+
+/// The key-encryption keys for integration credentials, current first: `CREDENTIALS_KEY`
+/// (64 hex characters) with `CREDENTIALS_KEY_ID`, then `CREDENTIALS_KEY_PREVIOUS` with
+/// `CREDENTIALS_KEY_PREVIOUS_ID` while a rotation re-seals what the previous key sealed.
+pub fn credential_keys(env: &worker::Env) -> worker::Result<Vec<(String, [u8; 32])>> {
+    let mut keys = Vec::new();
+    for (key, id) in [
+        ("CREDENTIALS_KEY", "CREDENTIALS_KEY_ID"),
+        ("CREDENTIALS_KEY_PREVIOUS", "CREDENTIALS_KEY_PREVIOUS_ID"),
+    ] {
+        if let Some(hex) = setting(env, key) {
+            let kek = crate::secure::parse_kek(&hex).ok_or_else(|| {
+                worker::Error::RustError(format!("{key} must be 64 hex characters"))
+            })?;
+            keys.push((setting(env, id).unwrap_or_else(|| "default".into()), kek));
+        }
+    }
+    Ok(keys)
+}

@@ -1,5 +1,6 @@
-//! The Blancco cloud pull job: page by page through `POST {BLANCCO_API_URL}/report/export`
-//! following `X-BLANCCO-CURSOR`, importing each page's erased devices (`store::assets`) and
+//! The Blancco cloud pull job: page by page through `POST {api_url}/report/export` (the
+//! organisation's own account, `store::credentials`) following `X-BLANCCO-CURSOR`, importing each
+//! page's erased devices (`store::assets`) and
 //! saving the cursor and running totals after each page, so a retried or recovered job
 //! resumes where it stopped. 429, 5xx and network errors are transient; 401/403 and other
 //! answers are permanent.
@@ -11,8 +12,8 @@ use super::lifecycle::{JobError, Kind};
 use super::runner::{BackgroundJob, Claimed, Done};
 use crate::blancco::import::accumulate;
 use crate::blancco::json_reports;
-use crate::edge::bindings;
-use crate::store::{self, assets, pulls};
+use crate::blancco::pull::page_request;
+use crate::store::{self, assets, credentials, pulls};
 
 /// Most pages one run reads (10 reports a page); a longer pull is finished by its retry.
 const MAX_PAGES_PER_RUN: usize = 1000;
@@ -28,11 +29,16 @@ impl BackgroundJob for BlanccoPullJob {
             .map_err(|e| JobError::transient("reading the pull row", e))?
             .ok_or_else(|| JobError::Permanent("the pull row is gone".into()))?;
         let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
-        let (Some(base), Some(key)) = (
-            bindings::setting(env, "BLANCCO_API_URL"),
-            bindings::setting(env, "BLANCCO_API_KEY"),
-        ) else {
-            return Err(JobError::Permanent("Blancco is not configured".into()));
+        // The organisation's own account: its credentials, opened only here.
+        let Some((base, key)) = credentials::open_for(env, &job.org_id, "blancco")
+            .await
+            .map_err(|e| {
+                JobError::Permanent(format!("the Blancco credentials cannot be used: {e}"))
+            })?
+        else {
+            return Err(JobError::Permanent(
+                "the organisation's Blancco credentials were removed".into(),
+            ));
         };
         let mut totals: Value = row
             .result
@@ -90,12 +96,11 @@ enum Page {
 }
 
 async fn fetch_page(base: &str, key: &str, params: &Value, cursor: Option<&str>) -> Page {
-    let mut filter = params["filter"].as_object().cloned().unwrap_or_default();
-    filter.insert("date".into(), json!({ "gte": params["since"] }));
-    let mut body = json!({ "filter": filter, "format": "JSON", "container": "NONE", "size": 10 });
-    if let Some(c) = cursor {
-        body["cursor"] = json!(c);
-    }
+    let body = page_request(
+        &params["filter"],
+        params["since"].as_str().unwrap_or(""),
+        cursor,
+    );
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json");
     let _ = headers.set("X-BLANCCO-API-KEY", key);
@@ -106,7 +111,7 @@ async fn fetch_page(base: &str, key: &str, params: &Value, cursor: Option<&str>)
     let url = format!("{}/report/export", base.trim_end_matches('/'));
     let req = match Request::new_with_init(&url, &init) {
         Ok(r) => r,
-        Err(e) => return Page::Failed(JobError::Permanent(format!("bad BLANCCO_API_URL: {e}"))),
+        Err(e) => return Page::Failed(JobError::Permanent(format!("bad Blancco API URL: {e}"))),
     };
     let mut resp = match worker::Fetch::Request(req).send().await {
         Ok(r) => r,
@@ -129,7 +134,7 @@ async fn fetch_page(base: &str, key: &str, params: &Value, cursor: Option<&str>)
             }
         }
         401 | 403 => Page::Failed(JobError::Permanent(
-            "Blancco rejected the API key (BLANCCO_API_KEY)".into(),
+            "Blancco rejected the API key (PUT /integrations/blancco to change it)".into(),
         )),
         429 => Page::Failed(JobError::Transient(
             "Blancco rate-limited the pull (429)".into(),

@@ -77,3 +77,20 @@ pub async fn import(
     out.tally(rows, &inserted);
     Ok(out)
 }
+
+/// How many devices an organisation's stored assets hold (its certified devices and its
+/// imported ones), as a report of `source: assets` would read them.
+pub async fn count(env: &Env, org_id: &str) -> worker::Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: f64,
+    }
+    let n: Option<N> = super::first(
+        env,
+        "SELECT (SELECT COUNT(*) FROM certificates WHERE org_id = ?1 AND mode = 'live' AND kind = 'footprint' AND revoked_at IS NULL) \
+              + (SELECT COUNT(*) FROM assets WHERE org_id = ?1 AND mode = 'live') AS n",
+        &[org_id.into()],
+    )
+    .await?;
+    Ok(n.map(|n| n.n as usize).unwrap_or(0))
+}

@@ -6,6 +6,7 @@
 
 pub mod assets;
 pub mod certificates;
+pub mod credentials;
 pub mod exports;
 pub mod pulls;
 pub mod reports;
@@ -60,4 +61,27 @@ pub(crate) async fn row<T: DeserializeOwned>(
             .await
         }
     }
+}
+
+/// How many jobs of `kind` the tenant has queued or running.
+pub(crate) async fn open_jobs(
+    env: &Env,
+    tenant: &Tenant,
+    kind: crate::jobs::lifecycle::Kind,
+) -> worker::Result<usize> {
+    #[derive(serde::Deserialize)]
+    struct N {
+        n: f64,
+    }
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM {} WHERE org_id = ?1 AND mode = ?2 AND status IN ('queued', 'running')",
+        kind.table()
+    );
+    let n: Option<N> = first(
+        env,
+        &sql,
+        &[tenant.org_id.as_str().into(), tenant.mode().into()],
+    )
+    .await?;
+    Ok(n.map(|n| n.n as usize).unwrap_or(0))
 }

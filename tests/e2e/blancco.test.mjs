@@ -7,6 +7,7 @@ import http from 'node:http';
 import { readFileSync } from 'node:fs';
 import { api, assertProblem, createKey, d1, eventually, BASE } from './harness.mjs';
 
+const BLANCCO_URL = `http://127.0.0.1:${process.env.CT_BLANCCO_PORT}/v1`;
 const fixture = (name) => readFileSync(new URL(`../../fixtures/blancco/${name}`, import.meta.url), 'utf8');
 const batch = JSON.parse(fixture('batch.json'));
 let org;
@@ -53,6 +54,9 @@ before(async () => {
     });
   });
   await new Promise((r) => server.listen(Number(process.env.CT_BLANCCO_PORT), '127.0.0.1', r));
+  // The organisation's own Blancco account (sealed at rest; pulls use nothing else).
+  const put = await api('PUT', '/integrations/blancco', { body: { api_url: BLANCCO_URL, api_key: 'e2e-blancco-key' }, token: org.key });
+  assert.equal(put.status, 200, put.text);
 });
 after(() => server.close());
 
@@ -191,4 +195,38 @@ test('sandbox: computed answer, nothing stored', async () => {
   assert.equal(r.body.imported, 1);
   const [{ n }] = await d1(`SELECT COUNT(*) AS n FROM assets WHERE org_id = '${sb.org_id}'`);
   assert.equal(n, 0);
+});
+
+test('Blancco credentials are per organisation, sealed at rest, and the only ones a pull uses', async () => {
+  const g = await api('GET', '/integrations/blancco', { token: org.key });
+  assert.deepEqual([g.body.configured, g.body.api_url, g.body.api_key_last4], [true, BLANCCO_URL, '-key']);
+  assert.ok(!('api_key' in g.body), 'the key is never shown again');
+  const [row] = await d1(`SELECT * FROM integration_credentials WHERE org_id = '${org.org_id}'`);
+  assert.ok(!JSON.stringify(row).includes('e2e-blancco-key'), 'never in clear in D1');
+  assert.ok(row.ciphertext.length > 20 && row.kek_id);
+  // Another organisation, without credentials: 409, and it can never borrow ours.
+  const other = await createKey('business', { org: `ITAD other ${Date.now()}` });
+  const pull = { since: '2026-01-01T00:00:00Z', filter: { fields: [{ name: '@custom-Order Number', like: 'paged' }] } };
+  assertProblem(await api('POST', '/integrations/blancco/sync', { body: pull, token: other.key }), 409, 'blancco_not_configured');
+  // With its own (wrong for this account) key, the same filter imports nothing of ours.
+  assert.equal((await api('PUT', '/integrations/blancco', { body: { api_url: BLANCCO_URL, api_key: 'other-org-key' }, token: other.key })).status, 200);
+  const r = await api('POST', '/integrations/blancco/sync', { body: pull, token: other.key });
+  assert.equal(r.status, 202, r.text);
+  const job = await eventually(async () => {
+    const s = await api('GET', `/integrations/blancco/sync/${r.body.id}`, { token: other.key });
+    return s.body.status === 'failed' ? s.body : null;
+  }, { ms: 30000, what: 'foreign pull' });
+  assert.match(job.reason, /rejected the API key/);
+  assert.equal(calls.at(-1).key, 'other-org-key', 'the pull went out with its own key');
+  const [{ n }] = await d1(`SELECT COUNT(*) AS n FROM assets WHERE org_id = '${other.org_id}'`);
+  assert.equal(n, 0);
+  // The filter may only name listed fields; the date bound is ours.
+  const bad = assertProblem(await api('POST', '/integrations/blancco/sync', { body: { since: '2026-01-01T00:00:00Z', filter: { date: { gte: '1970-01-01' } } }, token: org.key }), 422);
+  assert.equal(bad.errors[0].field, 'filter.date');
+  // Removed: pulls are refused again; a test key cannot set them.
+  assert.equal((await api('DELETE', '/integrations/blancco', { token: other.key })).body.removed, true);
+  assertProblem(await api('POST', '/integrations/blancco/sync', { body: pull, token: other.key }), 409, 'blancco_not_configured');
+  const sb = await createKey('pro', { mode: 'test' });
+  assertProblem(await api('PUT', '/integrations/blancco', { body: { api_url: BLANCCO_URL, api_key: 'e2e-blancco-key' }, token: sb.key }), 400, 'sandbox_not_supported');
+  assertProblem(await api('PUT', '/integrations/blancco', { body: { api_url: 'http://evil.example', api_key: 'x' }, token: org.key }), 422);
 });

@@ -97,7 +97,12 @@ test('a tampered record or a tampered PDF fails verification', async () => {
   v = await api('GET', `/certificates/${a.id}/verify`);
   assert.equal(v.body.status, 'invalid');
   assert.deepEqual([v.body.checks.content_hash, v.body.checks.signature], [true, false]);
-  // PDF: replace the object in R2.
+  // PDF: verified (and its verdict cached), then replaced in R2: the cache does not hide it.
+  for (const cache of ['miss', 'hit']) {
+    const ok = await api('GET', `/certificates/${b.id}/verify`);
+    assert.equal(ok.body.status, 'valid');
+    assert.equal(ok.headers.get('x-carbontrace-verify-cache'), cache);
+  }
   const [{ pdf_key: key }] = await d1(`SELECT pdf_key FROM certificates WHERE id = '${b.id}'`);
   const dir = mkdtempSync(join(tmpdir(), 'ct-r2-'));
   const fake = join(dir, 'fake.pdf');
@@ -107,6 +112,7 @@ test('a tampered record or a tampered PDF fails verification', async () => {
   v = await api('GET', `/certificates/${b.id}/verify`);
   assert.equal(v.body.status, 'invalid');
   assert.deepEqual(v.body.checks, { content_hash: true, signature: true, pdf: false });
+  assert.equal(v.headers.get('x-carbontrace-verify-cache'), 'miss', 'a changed object is hashed afresh');
 });
 
 test('another organisation cannot read a certificate; revocation shows in verification', async () => {
@@ -154,6 +160,7 @@ test('savings certificates, bad input, and the sandbox', async () => {
   assert.equal(mock.status, 201);
   assert.equal(mock.body._sandbox, true);
   assert.equal(mock.body.signature, null);
-  const g = assertProblem(await api('GET', `/certificates/${mock.body.id}`, { token: sb.key }), 404, 'sandbox_not_stored');
+  // Sandbox certificates are not stored: fetching one is the same 404 as any missing certificate.
+  const g = assertProblem(await api('GET', `/certificates/${mock.body.id}`, { token: sb.key }), 404, 'not_found');
   assert.equal(g._sandbox, true);
 });

@@ -53,6 +53,12 @@ export async function eventually(fn, { ms = 15000, every = 250, what = 'conditio
   }
 }
 
+/** Wait until the current UTC minute has at least `s` seconds left, so a burst stays in one window. */
+export async function freshMinute(s = 20) {
+  const left = 60 - new Date().getUTCSeconds();
+  if (left < s) await new Promise((r) => setTimeout(r, left * 1000 + 200));
+}
+
 /** Create an API key through the admin route: { id, key, org_id, plan, mode, … }. */
 export async function createKey(plan = 'internal', { org = `e2e-${plan}-${Math.random().toString(36).slice(2, 8)}`, mode = 'live' } = {}) {
   const r = await api('POST', '/admin/keys', { body: { org, plan, mode }, token: ADMIN_TOKEN });

@@ -3,14 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { api, assertProblem, createKey, d1, eventually, ADMIN_TOKEN } from './harness.mjs';
+import { api, assertProblem, createKey, d1, eventually, freshMinute, ADMIN_TOKEN } from './harness.mjs';
 
 const laptop = { category: 'laptop' };
-/** Wait until the current UTC minute has at least `s` seconds left, so a burst stays in one window. */
-async function freshMinute(s = 20) {
-  const left = 60 - new Date().getUTCSeconds();
-  if (left < s) await new Promise((r) => setTimeout(r, left * 1000 + 200));
-}
 
 test('keys are created once, stored only as a hash, and refused when unknown or malformed', async () => {
   const k = await createKey('pro', { org: 'Acme e2e' });

@@ -1,0 +1,171 @@
+//! What a Blancco cloud pull may be given (pure, tested natively): an organisation's own
+//! credentials (`PUT /integrations/blancco`), and a pull request whose filter is limited to
+//! listed fields, so a caller can narrow what its own account returns and nothing else. The
+//! date bound is always set by us from `since`; the page request body is built here too.
+
+use serde_json::{json, Map, Value};
+
+use crate::validation::{unknown_fields, FieldError};
+
+/// Most field conditions in one pull filter.
+pub const MAX_FILTER_FIELDS: usize = 10;
+
+/// Validate `{"api_url": "https://…", "api_key": "…"}`: the URL is https (plain http only
+/// for a loopback address, for local development), the key 8 to 512 visible characters.
+pub fn credentials(body: &Value) -> Result<(String, String), Vec<FieldError>> {
+    let Value::Object(o) = body else {
+        return Err(vec![FieldError::new("body", "must be a JSON object")]);
+    };
+    let mut errors = unknown_fields(o, &["api_url", "api_key"], "");
+    let url = o
+        .get("api_url")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim();
+    let loopback = ["http://127.0.0.1", "http://localhost", "http://[::1]"]
+        .iter()
+        .any(|p| url.starts_with(p));
+    let url_ok = url.len() <= 2048
+        && (url.starts_with("https://") || loopback)
+        && !url.contains(char::is_whitespace)
+        && url.split("://").nth(1).is_some_and(|rest| !rest.is_empty());
+    if !url_ok {
+        errors.push(FieldError::new(
+            "api_url",
+            "required: the https URL of your Blancco cloud API (e.g. https://cloud.blancco.com/rest-service/v1)",
+        ));
+    }
+    let key = o.get("api_key").and_then(Value::as_str).unwrap_or("");
+    if !(8..=512).contains(&key.len()) || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        errors.push(FieldError::new(
+            "api_key",
+            "required: your Blancco API key (8 to 512 visible ASCII characters)",
+        ));
+    }
+    if errors.is_empty() {
+        Ok((url.trim_end_matches('/').to_string(), key.to_string()))
+    } else {
+        Err(errors)
+    }
+}
+
+/// Validate a pull's `filter`: `{"fields": [{"name": "…", "like" | "equals": "…"}, …]}`,
+/// at most [`MAX_FILTER_FIELDS`] conditions, strings of bounded length. Returns it normalised.
+pub fn filter(v: &Value) -> Result<Value, Vec<FieldError>> {
+    let o = match v {
+        Value::Null => return Ok(json!({})),
+        Value::Object(o) => o,
+        _ => return Err(vec![FieldError::new("filter", "must be an object")]),
+    };
+    let mut errors = unknown_fields(o, &["fields"], "filter");
+    let mut fields = Vec::new();
+    match o.get("fields") {
+        None | Some(Value::Null) => {}
+        Some(Value::Array(items)) if items.len() <= MAX_FILTER_FIELDS => {
+            for (i, item) in items.iter().enumerate() {
+                let at = format!("filter.fields[{i}]");
+                let Some(f) = item.as_object() else {
+                    errors.push(FieldError::new(at, "must be an object"));
+                    continue;
+                };
+                errors.extend(unknown_fields(f, &["name", "like", "equals"], &at));
+                let text = |k: &str| {
+                    f.get(k)
+                        .and_then(Value::as_str)
+                        .filter(|s| !s.is_empty() && s.len() <= 200)
+                };
+                let mut cond = Map::new();
+                match text("name") {
+                    Some(n) => {
+                        cond.insert("name".into(), json!(n));
+                    }
+                    None => errors.push(FieldError::new(
+                        format!("{at}.name"),
+                        "required: 1 to 200 characters",
+                    )),
+                }
+                match (text("like"), text("equals")) {
+                    (Some(l), None) => {
+                        cond.insert("like".into(), json!(l));
+                    }
+                    (None, Some(e)) => {
+                        cond.insert("equals".into(), json!(e));
+                    }
+                    _ => errors.push(FieldError::new(
+                        at.clone(),
+                        "give exactly one of like or equals (1 to 200 characters)",
+                    )),
+                }
+                fields.push(Value::Object(cond));
+            }
+        }
+        Some(_) => errors.push(FieldError::new(
+            "filter.fields",
+            format!("must be an array of at most {MAX_FILTER_FIELDS} conditions"),
+        )),
+    }
+    if errors.is_empty() {
+        Ok(if fields.is_empty() {
+            json!({})
+        } else {
+            json!({ "fields": fields })
+        })
+    } else {
+        Err(errors)
+    }
+}
+
+/// The body of one page request: the validated filter, our date bound, the cursor.
+pub fn page_request(filter: &Value, since: &str, cursor: Option<&str>) -> Value {
+    let mut f = filter.as_object().cloned().unwrap_or_default();
+    f.insert("date".into(), json!({ "gte": since }));
+    let mut body = json!({ "filter": f, "format": "JSON", "container": "NONE", "size": 10 });
+    if let Some(c) = cursor {
+        body["cursor"] = json!(c);
+    }
+    body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_need_an_https_url_and_a_key() {
+        let (u, k) = credentials(
+            &json!({"api_url": "https://cloud.example/v1/", "api_key": "abcd1234efgh"}),
+        )
+        .unwrap();
+        assert_eq!(
+            (u.as_str(), k.as_str()),
+            ("https://cloud.example/v1", "abcd1234efgh")
+        );
+        assert!(credentials(
+            &json!({"api_url": "http://127.0.0.1:9000/v1", "api_key": "abcd1234"})
+        )
+        .is_ok());
+        let e = credentials(&json!({"api_url": "http://evil.example", "api_key": "x", "extra": 1}))
+            .unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["extra", "api_url", "api_key"]);
+        assert!(credentials(&json!({"api_url": "https://", "api_key": "abcd1234"})).is_err());
+    }
+
+    #[test]
+    fn a_filter_names_only_listed_fields() {
+        let f =
+            filter(&json!({"fields": [{"name": "@custom-Order Number", "like": "PO-1"}]})).unwrap();
+        assert_eq!(f["fields"][0]["like"], "PO-1");
+        assert_eq!(filter(&Value::Null).unwrap(), json!({}));
+        // The date bound is ours: a caller cannot widen it, nor add other filter members.
+        let e = filter(&json!({"date": {"gte": "1970-01-01"}, "fields": [{"name": "x", "like": "a", "equals": "b"}]})).unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["filter.date", "filter.fields[0]"]);
+        let many =
+            json!({"fields": vec![json!({"name": "n", "like": "v"}); MAX_FILTER_FIELDS + 1]});
+        assert_eq!(filter(&many).unwrap_err()[0].field, "filter.fields");
+        let body = page_request(&json!({"fields": []}), "2026-01-01T00:00:00Z", Some("c1"));
+        assert_eq!(body["filter"]["date"]["gte"], "2026-01-01T00:00:00Z");
+        assert_eq!(body["cursor"], "c1");
+    }
+}
