@@ -7,6 +7,7 @@ use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
+use super::views::{stored_json, Accepted, JobStatus, PullDetail};
 use super::{idempotency, limiter};
 use crate::blancco::import::{assess, Import};
 use crate::blancco::{json_reports, parse_xml, XmlError, MAX_REPORTS};
@@ -177,10 +178,13 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
     jobs::enqueue(&rc.env, Kind::BlanccoPull, &id, insert)
         .await
         .map_err(http::enqueue_error)?;
-    Ok(
-        json!({ "id": id, "status": "queued", "since": since, "created_at": now,
-               "status_url": format!("/api/v1/integrations/blancco/sync/{id}") }),
+    Ok(Accepted::new(
+        &id,
+        &now,
+        "integrations/blancco/sync",
+        json!({ "since": since }),
     )
+    .value())
 }
 
 pub async fn job_status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
@@ -190,15 +194,21 @@ pub async fn job_status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiEr
         .ok_or_else(|| {
             ApiError::not_found(format!("no Blancco sync job `{id}` for this organisation"))
         })?;
-    let result: Value = row
-        .result
-        .as_deref()
-        .and_then(|r| serde_json::from_str(r).ok())
-        .unwrap_or(Value::Null);
-    let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
+    let params = stored_json(Some(&row.params));
     http::json(
         200,
-        &json!({ "id": row.id, "status": row.status, "reason": row.reason, "pages": row.pages as u64, "attempts": row.attempts as u64,
-                 "since": params["since"], "created_at": row.created_at, "finished_at": row.finished_at, "result": result }),
+        &JobStatus {
+            id: &row.id,
+            status: &row.status,
+            reason: row.reason.as_deref(),
+            attempts: row.attempts as u64,
+            created_at: &row.created_at,
+            finished_at: row.finished_at.as_deref(),
+            detail: PullDetail {
+                pages: row.pages as u64,
+                since: params["since"].clone(),
+                result: stored_json(row.result.as_deref()),
+            },
+        },
     )
 }

@@ -2,11 +2,12 @@
 //! /exports/{id}` (status, or the archive with `Accept: application/zip` / `?download=1`) and
 //! `DELETE /exports/{id}`.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::{Env, Response};
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
+use super::views::{stored_json, Accepted, ExportDetail, JobStatus};
 use super::{idempotency, limiter};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::edge::{bindings, random};
@@ -69,10 +70,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
         .map_err(http::enqueue_error)?;
     rc.audit(org_id, "export.requested", Some(&id), json!({}))
         .await;
-    Ok(
-        json!({ "id": id, "status": "queued", "created_at": now, "expires_at": expires,
-               "status_url": format!("/api/v1/exports/{id}") }),
-    )
+    Ok(Accepted::new(&id, &now, "exports", json!({ "expires_at": expires })).value())
 }
 
 async fn own(rc: &RequestCtx, id: &str) -> Result<Export, ApiError> {
@@ -108,25 +106,25 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             .await?
             .ok_or_else(|| gone("The archive is no longer stored.".into()));
     }
-    let manifest: Value = row
-        .manifest
-        .as_deref()
-        .and_then(|m| serde_json::from_str(m).ok())
-        .unwrap_or(Value::Null);
-    let counts: Map<String, Value> = manifest["files"]
-        .as_array()
-        .map(|f| {
-            f.iter()
-                .filter_map(|e| Some((e["table"].as_str()?.to_string(), e["rows"].clone())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let manifest = stored_json(row.manifest.as_deref());
     let mut resp = http::json(
         200,
-        &json!({ "id": row.id, "status": row.status, "reason": row.reason, "attempts": row.attempts as u64, "created_at": row.created_at,
-                 "finished_at": row.finished_at, "expires_at": row.expires_at, "bytes": row.bytes, "counts": counts,
-                 "download_url": (row.status == "done").then(|| format!("/api/v1/exports/{}?download=1", row.id)),
-                 "manifest": manifest }),
+        &JobStatus {
+            id: &row.id,
+            status: &row.status,
+            reason: row.reason.as_deref(),
+            attempts: row.attempts as u64,
+            created_at: &row.created_at,
+            finished_at: row.finished_at.as_deref(),
+            detail: ExportDetail {
+                expires_at: &row.expires_at,
+                bytes: row.bytes,
+                counts: ExportDetail::counts(&manifest),
+                download_url: (row.status == "done")
+                    .then(|| format!("/api/v1/exports/{}?download=1", row.id)),
+                manifest,
+            },
+        },
     )?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)

@@ -4,6 +4,7 @@
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod views;
 
 #[cfg(target_arch = "wasm32")]
 pub(crate) mod http;

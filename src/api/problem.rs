@@ -241,6 +241,59 @@ fn field_from_serde_message(msg: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::{within, Rng};
+
+    #[test]
+    fn hostile_json_bodies_are_4xx_never_a_panic() {
+        // 5,000-deep nesting: serde_json stops at 128 levels.
+        let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(
+            parse_json::<serde_json::Value>(deep.as_bytes())
+                .unwrap_err()
+                .status,
+            400
+        );
+        let deep_obj = format!("{}1{}", "{\"a\":".repeat(5000), "}".repeat(5000));
+        assert_eq!(
+            parse_json::<serde_json::Value>(deep_obj.as_bytes())
+                .unwrap_err()
+                .status,
+            400
+        );
+        assert_eq!(
+            parse_json::<serde_json::Value>(b"{\"a\":\"\xff\xfe\"}")
+                .unwrap_err()
+                .status,
+            400
+        );
+        // Random bytes and random JSON-ish text, including invalid UTF-8.
+        let pieces: [&[u8]; 14] = [
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b"\"a\"",
+            b":",
+            b",",
+            b"1e999",
+            b"-0",
+            b"null",
+            b"\xff",
+            b"\\u0000",
+            b"\"\\ud800\"",
+            b" ",
+        ];
+        let mut rng = Rng::new(0x15_0D);
+        within(20_000, "5,000 random bodies", || {
+            for _ in 0..5000 {
+                let n = rng.below(2000);
+                let body: Vec<u8> = (0..n).flat_map(|_| rng.pick(&pieces).to_vec()).collect();
+                if let Err(e) = parse_json::<serde_json::Value>(&body) {
+                    assert!((400..500).contains(&e.status));
+                }
+            }
+        });
+    }
 
     #[test]
     fn body_has_rfc9457_members_and_extensions() {

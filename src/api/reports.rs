@@ -6,6 +6,7 @@ use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::{parse_json, ApiError};
+use super::views::{stored_json, Accepted, JobStatus, PdfLink, ReportDetail};
 use super::{idempotency, limiter};
 use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random};
@@ -89,10 +90,13 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
         json!({ "type": req.kind, "source": req.source, "devices": req.devices.len() }),
     )
     .await;
-    Ok(json!({
-        "id": id, "status": "queued", "type": req.kind, "title": req.title, "created_at": now,
-        "status_url": format!("/api/v1/reports/{id}"),
-    }))
+    Ok(Accepted::new(
+        &id,
+        &now,
+        "reports",
+        json!({ "type": req.kind, "title": req.title }),
+    )
+    .value())
 }
 
 pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
@@ -117,19 +121,28 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             .await?
             .ok_or_else(|| ApiError::internal("the report's PDF is missing from storage"));
     }
-    let summary: Value = row
-        .summary
-        .as_deref()
-        .and_then(|s| serde_json::from_str(s).ok())
-        .unwrap_or(Value::Null);
     let mut resp = http::json(
         200,
-        &json!({
-            "id": row.id, "type": row.kind, "title": row.title, "period": row.period, "source": row.source,
-            "status": row.status, "reason": row.reason, "attempts": row.attempts as u64, "created_at": row.created_at,
-            "started_at": row.started_at, "finished_at": row.finished_at, "summary": summary,
-            "pdf": row.pdf_key.as_ref().map(|_| json!({ "bytes": row.pdf_bytes, "url": format!("/api/v1/reports/{id}?format=pdf") })),
-        }),
+        &JobStatus {
+            id: &row.id,
+            status: &row.status,
+            reason: row.reason.as_deref(),
+            attempts: row.attempts as u64,
+            created_at: &row.created_at,
+            finished_at: row.finished_at.as_deref(),
+            detail: ReportDetail {
+                kind: &row.kind,
+                title: &row.title,
+                period: row.period.as_deref(),
+                source: &row.source,
+                started_at: row.started_at.as_deref(),
+                summary: stored_json(row.summary.as_deref()),
+                pdf: row.pdf_key.as_ref().map(|_| PdfLink {
+                    bytes: row.pdf_bytes,
+                    url: format!("/api/v1/reports/{id}?format=pdf"),
+                }),
+            },
+        },
     )?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)

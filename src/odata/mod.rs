@@ -465,6 +465,36 @@ mod tests {
     }
 
     #[test]
+    fn option_lengths_and_item_counts_are_bounded() {
+        let s = set("Assets").unwrap();
+        let long = "a".repeat(MAX_OPTION_LEN + 1);
+        assert!(parse_query(s, &pairs(&[("$filter", &long)]))
+            .unwrap_err()
+            .message
+            .contains("limit"));
+        let many = vec!["Model"; MAX_ITEMS + 1].join(",");
+        for opt in ["$select", "$orderby"] {
+            let e = parse_query(s, &pairs(&[(opt, &many)])).unwrap_err();
+            assert_eq!(e.target, opt);
+        }
+        let options: Vec<(String, String)> = (0..=MAX_OPTIONS)
+            .map(|i| (format!("x{i}"), "1".into()))
+            .collect();
+        assert!(parse_query(s, &options).is_err());
+        // $skip past what 32 bits hold still pages (saturating), no overflow.
+        let q = parse_query(
+            s,
+            &pairs(&[
+                ("$skip", "4294967295"),
+                ("$skiptoken", &encode_skiptoken(4000)),
+            ]),
+        )
+        .unwrap();
+        let (sql, _, _) = page_sql(s, &q, "org_1");
+        assert!(sql.contains("OFFSET"), "{sql}");
+    }
+
+    #[test]
     fn metadata_has_keys_and_types() {
         let m = metadata();
         assert!(m.contains("<EntityType Name=\"Asset\">"));

@@ -1,0 +1,137 @@
+//! Response bodies of the background-job endpoints as types (pure, tested natively): the 202
+//! that accepts a job, and the status every job kind answers with, each with its kind's own
+//! members flattened in. Field names here are the API's; the OpenAPI document describes them.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// `202 Accepted` for a job just enqueued (plus the kind's own members).
+#[derive(Debug, Serialize)]
+pub struct Accepted<'a, X: Serialize> {
+    pub id: &'a str,
+    pub status: &'static str,
+    pub created_at: &'a str,
+    pub status_url: String,
+    #[serde(flatten)]
+    pub extra: X,
+}
+
+impl<'a, X: Serialize> Accepted<'a, X> {
+    pub fn new(id: &'a str, created_at: &'a str, path: &str, extra: X) -> Self {
+        Accepted {
+            id,
+            status: "queued",
+            created_at,
+            status_url: format!("/api/v1/{path}/{id}"),
+            extra,
+        }
+    }
+
+    /// As a JSON value (what idempotency stores for a replay).
+    pub fn value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+}
+
+/// A job's status: the lifecycle's members, then the kind's own.
+#[derive(Debug, Serialize)]
+pub struct JobStatus<'a, X: Serialize> {
+    pub id: &'a str,
+    pub status: &'a str,
+    pub reason: Option<&'a str>,
+    pub attempts: u64,
+    pub created_at: &'a str,
+    pub finished_at: Option<&'a str>,
+    #[serde(flatten)]
+    pub detail: X,
+}
+
+/// A stored JSON column, parsed (`null` when absent or unreadable).
+pub fn stored_json(text: Option<&str>) -> Value {
+    text.and_then(|t| serde_json::from_str(t).ok())
+        .unwrap_or(Value::Null)
+}
+
+#[derive(Debug, Serialize)]
+pub struct PdfLink {
+    pub bytes: Option<f64>,
+    pub url: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ReportDetail<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub period: Option<&'a str>,
+    pub source: &'a str,
+    pub started_at: Option<&'a str>,
+    pub summary: Value,
+    pub pdf: Option<PdfLink>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ExportDetail<'a> {
+    pub expires_at: &'a str,
+    pub bytes: Option<f64>,
+    /// Rows per table, from the manifest.
+    pub counts: Map<String, Value>,
+    pub download_url: Option<String>,
+    pub manifest: Value,
+}
+
+impl ExportDetail<'_> {
+    /// Rows per table, as the manifest lists them.
+    pub fn counts(manifest: &Value) -> Map<String, Value> {
+        manifest["files"]
+            .as_array()
+            .map(|f| {
+                f.iter()
+                    .filter_map(|e| Some((e["table"].as_str()?.to_string(), e["rows"].clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct PullDetail {
+    pub pages: u64,
+    pub since: Value,
+    pub result: Value,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_job_status_flattens_its_kind() {
+        let s = JobStatus {
+            id: "exp_1",
+            status: "done",
+            reason: None,
+            attempts: 2,
+            created_at: "2026-11-29T00:00:00Z",
+            finished_at: Some("2026-11-29T00:00:01Z"),
+            detail: PullDetail {
+                pages: 3,
+                since: json!("2026-01-01"),
+                result: json!({"imported": 1}),
+            },
+        };
+        let v = serde_json::to_value(&s).unwrap();
+        assert_eq!(v["attempts"], 2);
+        assert_eq!(v["pages"], 3);
+        assert_eq!(v["reason"], Value::Null);
+        let a = Accepted::new("rep_1", "now", "reports", json!({"type": "hotspot"})).value();
+        assert_eq!(a["status_url"], "/api/v1/reports/rep_1");
+        assert_eq!(a["type"], "hotspot");
+        let m = json!({"files": [{"table": "assets", "rows": 4}, {"file": "certificates/x.pdf"}]});
+        assert_eq!(
+            Value::Object(ExportDetail::counts(&m)),
+            json!({"assets": 4})
+        );
+    }
+}
