@@ -14,6 +14,8 @@ if [ ! -f .dev.vars ]; then
   sed -e "s/^ADMIN_TOKEN=.*/ADMIN_TOKEN=adm_$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
       -e "s/^CERT_SIGNING_KEY=.*/CERT_SIGNING_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
       -e "s/^CREDENTIALS_KEY=.*/CREDENTIALS_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
+      -e "s/^CERT_ED25519_KEY=.*/CERT_ED25519_KEY=c1:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
+      -e "s/^PROOF_ED25519_KEY=.*/PROOF_ED25519_KEY=p1:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')/" \
       .dev.vars.example > .dev.vars
   log "wrote .dev.vars with a fresh ADMIN_TOKEN (see the file)"
 fi

@@ -16,6 +16,8 @@ start_test_server() {
 ADMIN_TOKEN=$CT_ADMIN_TOKEN
 CERT_SIGNING_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 CERT_SIGNING_KEY_ID=test
+CERT_ED25519_KEY=t1:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+PROOF_ED25519_KEY=p1:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 ICECAT_USERNAME=e2e
 ICECAT_API_TOKEN=e2e-token
 ICECAT_BASE_URL=http://127.0.0.1:$CT_ICECAT_PORT/api

@@ -36,6 +36,8 @@ fi
 
 # The OData suite drives the feed with a real OData v4 client library.
 python3 -c "import odata" 2>/dev/null || { log "installing python-odata (PyPI)"; pip install -q python-odata==0.8.1 >&2; }
+# The offline certificate check runs the README's Python recipe: RFC 8785 and Ed25519.
+python3 -c "import jcs, cryptography" 2>/dev/null || { log "installing jcs and cryptography (PyPI)"; pip install -q jcs==0.2.1 cryptography >&2; }
 
 bash scripts/build.sh
 

@@ -12,9 +12,12 @@ use worker::Response;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{parse_json, ApiError};
+use super::routes::JWKS_PATH;
+use crate::certs::signing::{self, KeyPair};
 use crate::certs::statement::{statement, verdict};
-use crate::certs::{canonical, sha256_hex, sign, verify_signature, SCHEMA};
+use crate::certs::{jcs, sha256_hex, verify_signature, SCHEMA, SCHEMA_V2};
 use crate::edge::clock::{now_iso, now_ms};
+use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
 use crate::store::certificates::{self, Certificate, NewCertificate};
 use crate::version::METHODOLOGY_VERSION;
@@ -74,14 +77,22 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             }),
         );
     }
-    let signer = signer(rc)?;
+    let key = crate::edge::signing::current(&rc.env, Purpose::Certificate)
+        .await
+        .step("certificate: reading the signing key")?
+        .ok_or_else(|| {
+            ApiError::service_unavailable(
+                "signing_unavailable",
+                "Certificates cannot be signed: CERT_ED25519_KEY (`<kid>:<64 hex>`) is not configured.",
+            )
+        })?;
     let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         Some(Err(replay)) => return Ok(replay),
         Some(Ok(r)) => Some(r),
         None => None,
     };
-    let outcome = issue(rc, &body, engine, &signer, &org_id).await;
+    let outcome = issue(rc, &body, engine, &key, &org_id).await;
     idempotency::settle(rc, reservation, 201, &outcome).await?;
     let v = outcome?;
     let mut resp = http::json(201, &v)?;
@@ -97,7 +108,7 @@ async fn issue(
     rc: &RequestCtx,
     body: &Value,
     engine: crate::lca::Engine<'_>,
-    signer: &Signer,
+    key: &KeyPair,
     org_id: &str,
 ) -> Result<Value, ApiError> {
     let s = statement(body, &engine).map_err(ApiError::validation)?;
@@ -106,8 +117,9 @@ async fn issue(
     let org = certificates::org_name(&rc.env, org_id)
         .await
         .step("certificate: reading the organisation")?;
+    let jwks_url = format!("{}{JWKS_PATH}", base_url(rc));
     let doc = json!({
-        "schema": SCHEMA,
+        "schema": SCHEMA_V2,
         "certificate_id": id,
         "issued_at": issued_at,
         "issuer": { "org_id": org_id, "org_name": org },
@@ -117,13 +129,16 @@ async fn issue(
         "result": s.result,
         "factor_set_version": engine.factors.version,
         "methodology_version": METHODOLOGY_VERSION,
+        // How to check it without us: the key by its id in the published JWK Set.
+        "verification": { "alg": "EdDSA", "kid": key.kid, "jwks_url": jwks_url,
+                          "canonicalization": "RFC 8785" },
     });
-    let canon = canonical(&doc);
+    let canon = jcs::canonicalize(&doc);
     let content_hash = sha256_hex(canon.as_bytes());
-    let signature = sign(&signer.key, &content_hash);
+    let signature = key.sign(canon.as_bytes());
     let url = verify_url(rc, &id);
     let started = now_ms();
-    let pdf = crate::pdf::certificate::render(&doc, &content_hash, &signature, &signer.id, &url);
+    let pdf = crate::pdf::certificate::render(&doc, &content_hash, &signature, &key.kid, &url);
     let render_ms = now_ms() - started;
     let pdf_hash = sha256_hex(&pdf);
     let pdf_key = format!("certificates/{org_id}/{id}.pdf");
@@ -144,7 +159,7 @@ async fn issue(
             canonical: &canon,
             content_hash: &content_hash,
             signature: &signature,
-            signing_key_id: &signer.id,
+            signing_key_id: &key.kid,
             factor_set_version: &engine.factors.version,
             total_kg_co2e: total,
             pdf_key: &pdf_key,
@@ -168,7 +183,9 @@ async fn issue(
     .await;
     Ok(json!({
         "id": id, "kind": s.kind, "issued_at": issued_at,
-        "content_hash": content_hash, "signature": signature, "signing_key_id": signer.id,
+        "content_hash": content_hash,
+        "signature": { "alg": "EdDSA", "kid": key.kid, "value": signature },
+        "signing_key_id": key.kid, "jwks_url": jwks_url,
         "verification_url": url, "pdf_url": format!("/api/v1/certificates/{id}?format=pdf"),
         "pdf": { "bytes": pdf_len, "sha256": pdf_hash, "render_ms": render_ms },
         "certificate": doc,
@@ -196,11 +213,17 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     }
     let doc: Value =
         serde_json::from_str(&row.canonical).map_err(|e| ApiError::internal(e.to_string()))?;
+    // As issued: ct-cert-2 signatures name their algorithm and key; ct-cert-1 is the HMAC text.
+    let signature = if doc["schema"] == SCHEMA_V2 {
+        json!({ "alg": "EdDSA", "kid": row.signing_key_id, "value": row.signature })
+    } else {
+        json!(row.signature)
+    };
     http::json(
         200,
         &json!({
             "id": row.id, "kind": row.kind, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
-            "content_hash": row.content_hash, "signature": row.signature, "signing_key_id": row.signing_key_id,
+            "content_hash": row.content_hash, "signature": signature, "signing_key_id": row.signing_key_id,
             "factor_set_version": row.factor_set_version, "verification_url": verify_url(rc, &row.id),
             "pdf": { "bytes": row.pdf_bytes, "sha256": row.pdf_hash, "url": format!("/api/v1/certificates/{}?format=pdf", row.id) },
             "certificate": doc,
@@ -236,14 +259,21 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     else {
         return Err(ApiError::not_found(format!("no certificate `{id}`")));
     };
-    let signer = signer(rc)?;
-    let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
-    let signature_ok = row.signing_key_id == signer.id
-        && verify_signature(&signer.key, &row.content_hash, &row.signature);
-    let (pdf_ok, cache) = pdf_matches(rc, &row).await?;
     let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
+    let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
+    let (signature_ok, unknown_key) = signature_holds(rc, &row, &doc).await?;
+    let (pdf_ok, cache) = pdf_matches(rc, &row).await?;
     let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
     let valid = problems.is_empty();
+    let problems: Vec<String> = problems
+        .into_iter()
+        .map(|p| match &unknown_key {
+            Some(kid) if p.starts_with("the signature") => {
+                format!("the signing key `{kid}` is unknown: no published key has that id")
+            }
+            _ => p.to_string(),
+        })
+        .collect();
     let result = &doc["result"];
     let footprint = if row.kind == "savings" {
         &result["new_device"]
@@ -269,6 +299,37 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     http::set(resp.headers_mut(), "X-CarbonTrace-Verify-Cache", cache);
     Ok(resp)
+}
+
+/// Whether the signature holds: `ct-cert-2` with the published Ed25519 key its `kid` names
+/// (any key that ever signed, so rotation breaks nothing), `ct-cert-1` with the HMAC key.
+/// The second value names a `kid` no published key has.
+async fn signature_holds(
+    rc: &RequestCtx,
+    row: &Certificate,
+    doc: &Value,
+) -> Result<(bool, Option<String>), ApiError> {
+    if doc["schema"] == SCHEMA_V2 {
+        let Some(x) =
+            crate::edge::signing::public_x(&rc.env, Purpose::Certificate, &row.signing_key_id)
+                .await
+                .step("verify: reading the signing key")?
+        else {
+            return Ok((false, Some(row.signing_key_id.clone())));
+        };
+        // The signed bytes are the RFC 8785 form of the document as stored.
+        let canonical_ok = jcs::canonicalize(doc) == row.canonical;
+        return Ok((
+            canonical_ok && signing::verify(&x, row.canonical.as_bytes(), &row.signature),
+            None,
+        ));
+    }
+    let signer = signer(rc)?;
+    Ok((
+        row.signing_key_id == signer.id
+            && verify_signature(&signer.key, &row.content_hash, &row.signature),
+        None,
+    ))
 }
 
 /// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so

@@ -149,6 +149,7 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
     match route {
         Route::Health => health::get(rc).await,
         Route::OpenApi => docs::openapi(),
+        Route::Jwks => docs::jwks(rc).await,
         Route::Footprint => footprint::single(rc).await,
         Route::FootprintBatch => footprint::batch(rc).await,
         Route::Savings => savings::create(rc).await,

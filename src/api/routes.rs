@@ -9,6 +9,8 @@ use crate::version::BASE_PATH;
 pub enum Route {
     Health,
     OpenApi,
+    /// `GET /.well-known/jwks.json`, at the origin root (where JOSE tooling looks).
+    Jwks,
     Footprint,
     FootprintBatch,
     Savings,
@@ -64,7 +66,7 @@ pub enum Access {
 impl Route {
     pub fn access(&self) -> Access {
         match self {
-            Route::Health | Route::OpenApi => Access::Public,
+            Route::Health | Route::OpenApi | Route::Jwks => Access::Public,
             Route::ReferenceCountries
             | Route::ReferenceGridFactors
             | Route::ReferenceCategories => Access::Public,
@@ -249,7 +251,19 @@ pub fn templates() -> Vec<(&'static str, String)> {
 }
 
 /// Resolve a request. HEAD is served wherever GET is (the edge drops the body).
+/// Where the published signing keys are, at the origin root.
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
 pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
+    if path == JWKS_PATH {
+        return match method {
+            "GET" | "HEAD" => Ok(Route::Jwks),
+            _ => Err(ApiError::method_not_allowed(
+                method,
+                &["GET", "HEAD", "OPTIONS"],
+            )),
+        };
+    }
     let Some(rest) = path.strip_prefix(BASE_PATH) else {
         return Err(not_found(path));
     };

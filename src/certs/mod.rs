@@ -17,8 +17,11 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-/// Version of the certificate format; part of what is signed.
+/// Version of the certificate format; part of what is signed. `ct-cert-1`: HMAC-SHA256 over
+/// the serde_json form (issued until 2026-11; still verified through `/verify`).
 pub const SCHEMA: &str = "ct-cert-1";
+/// `ct-cert-2`: Ed25519 over the RFC 8785 (JCS) bytes, checkable offline with the JWK Set.
+pub const SCHEMA_V2: &str = "ct-cert-2";
 
 /// Canonical JSON of a value (serde_json's `Map` keeps keys sorted).
 pub fn canonical(v: &Value) -> String {

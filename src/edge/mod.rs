@@ -9,4 +9,5 @@ pub mod icecat;
 pub mod queue;
 pub mod random;
 pub mod rate_limiter;
+pub mod signing;
 pub mod state;

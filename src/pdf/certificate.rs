@@ -185,14 +185,21 @@ pub fn render(
         Font::Regular,
         9.0,
         0.0,
-        "Content hash (SHA-256 of the canonical JSON, ct-cert-1):",
+        &format!(
+            "Content hash (SHA-256 of the canonical JSON, {}):",
+            doc["schema"].as_str().unwrap_or("ct-cert-1")
+        ),
     );
     d.line(Font::Mono, 8.5, 0.0, content_hash);
     d.line(
         Font::Regular,
         9.0,
         0.0,
-        &format!("Signature (HMAC-SHA256, key {key_id}):"),
+        &if doc["schema"] == "ct-cert-2" {
+            format!("Signature (Ed25519 over the RFC 8785 JSON, key {key_id}, base64url):")
+        } else {
+            format!("Signature (HMAC-SHA256, key {key_id}):")
+        },
     );
     d.line(Font::Mono, 8.5, 0.0, signature);
     d.line(Font::Regular, 9.0, 0.0, "Verify this certificate at:");
