@@ -28,13 +28,19 @@ VARS
   log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"
   wrangler d1 migrations apply DB --local --persist-to "$CT_STATE_DIR/wrangler" >"$CT_STATE_DIR/migrations.log" 2>&1 \
     || { cat "$CT_STATE_DIR/migrations.log"; return 1; }
+  CT_BASE_URL="http://127.0.0.1:$port"
+  trap stop_test_server EXIT
+  launch_test_server
+}
+
+# Start wrangler dev on the state and secrets already prepared (CT_STATE_DIR, CT_BASE_URL).
+launch_test_server() {
+  local port="${CT_BASE_URL##*:}"
   log "starting wrangler dev on 127.0.0.1:$port"
   setsid wrangler dev --local --persist-to "$CT_STATE_DIR/wrangler" --port "$port" --ip 127.0.0.1 \
     --env-file "$CT_STATE_DIR/test.env" --show-interactive-dev-session=false --test-scheduled \
-    >"$CT_STATE_DIR/wrangler.log" 2>&1 < /dev/null &
+    >>"$CT_STATE_DIR/wrangler.log" 2>&1 < /dev/null &
   CT_WRANGLER_PID=$!
-  trap stop_test_server EXIT
-  CT_BASE_URL="http://127.0.0.1:$port"
   for _ in $(seq 1 120); do
     if curl -fsS "$CT_BASE_URL/api/v1/health" >/dev/null 2>&1; then break; fi
     if ! kill -0 "$CT_WRANGLER_PID" 2>/dev/null; then cat "$CT_STATE_DIR/wrangler.log"; log "wrangler dev exited"; return 1; fi
@@ -47,4 +53,15 @@ VARS
 stop_test_server() {
   kill -- "-$CT_WRANGLER_PID" 2>/dev/null || true
   wait "$CT_WRANGLER_PID" 2>/dev/null || true
+}
+
+# Restart the worker on the same state with changed secrets (a key rotation, as an operator
+# does it with `wrangler secret put`): NAME=VALUE pairs replace those lines of the env file.
+restart_test_server() {
+  stop_test_server
+  local kv
+  for kv in "$@"; do
+    sed -i "s|^${kv%%=*}=.*|${kv}|" "$CT_STATE_DIR/test.env"
+  done
+  launch_test_server
 }

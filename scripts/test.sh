@@ -3,7 +3,8 @@
 #   1. cargo fmt --check; clippy -D warnings on the native and the wasm32 target
 #   2. native unit tests (domain logic)
 #   3. build the worker, start `wrangler dev` on a free port with a fresh state directory and
-#      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), stop the
+#      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), then rotate
+#      the signing keys, restart on the same state and run tests/e2e/rotation; stop the
 #      server whether the suite passed or not.
 # `bash scripts/test.sh --e2e [FILES…]` skips step 1 and 2 (for iterating on the end-to-end
 # suite), and runs only FILES when given (e.g. `CT_EXPORT_ROWS=1000000 bash scripts/test.sh
@@ -47,6 +48,14 @@ start_test_server
 log "end-to-end suite against $CT_BASE_URL"
 status=0
 node --test --test-concurrency=1 "${e2e_files[@]}" || status=$?
+# Then rotate the signing keys as an operator would (new secrets, same data) and check that
+# nothing signed before breaks (tests/e2e/rotation: reads what offline.test.mjs left).
+if [ "$status" -eq 0 ] && [ -f "$CT_STATE_DIR/before-rotation.json" ]; then
+  log "rotating the signing keys and restarting the worker on the same state"
+  restart_test_server "CERT_ED25519_KEY=t2:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
+    "PROOF_ED25519_KEY=p2:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+  node --test --test-concurrency=1 tests/e2e/rotation/*.test.mjs || status=$?
+fi
 if [ "$status" -ne 0 ]; then
   log "end-to-end suite failed; last lines of the wrangler log:"
   tail -n 60 "$CT_STATE_DIR/wrangler.log" >&2

@@ -12,6 +12,7 @@ use crate::certs::sha256_hex;
 use crate::edge::audit::{append_now, Record};
 use crate::edge::bindings;
 use crate::edge::clock::now_iso;
+use crate::edge::signing::{current, Purpose};
 use crate::odata::{
     context, count_sql, encode_skiptoken, metadata, page_sql, parse_query, set, Edm, EntitySet,
     Param, QueryError, SETS,
@@ -280,9 +281,15 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
 
     // Record the read in the audit log, then sign the proof of it.
     let body_sha = sha256_hex(&body);
-    let signing_key = bindings::signing_key(&rc.env).ok_or_else(|| {
-        ApiError::service_unavailable("signing_unavailable", "OData proofs need CERT_SIGNING_KEY.")
-    })?;
+    let signing_key = current(&rc.env, Purpose::OdataProof)
+        .await
+        .step("odata: reading the proof key")?
+        .ok_or_else(|| {
+            ApiError::service_unavailable(
+                "signing_unavailable",
+                "OData proofs need PROOF_ED25519_KEY (`<kid>:<64 hex>`).",
+            )
+        })?;
     let entry = append_now(
         &rc.env,
         &Record {
@@ -297,7 +304,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
     .await
     .step("odata: recording the read in the audit log")?;
     let proof = crate::odata::proof::header(
-        signing_key.as_bytes(),
+        &signing_key,
         &entry.org_id,
         entry.seq,
         &entry.hash,

@@ -5,7 +5,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHmac, createHash } from 'node:crypto';
+import { createHash, createPublicKey, verify as edVerify } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { api, createKey, d1, BASE } from './harness.mjs';
 
@@ -18,7 +18,6 @@ const POWER_QUERY = {
 const ROWS = 2500;
 let ent;
 let basic;
-const signingKey = () => readFileSync(`${process.env.CT_STATE_DIR}/test.env`, 'utf8').match(/^CERT_SIGNING_KEY=(.*)$/m)[1];
 
 before(async () => {
   ent = await createKey('enterprise', { org: `OData Org ${Date.now()}` });
@@ -146,10 +145,25 @@ test('every $filter operator, ordering and entity by key', async () => {
   assert.equal(exp.body.error.target, '$expand');
 });
 
-test('proof headers match the audit log and verify with the signing key', async () => {
+/** The README's recipe: the length-prefixed ct-proof-2 bytes, checked with the published key. */
+function checkProof(proof, jwks) {
+  const jwk = jwks.keys.find((k) => k.kid === proof.kid && k.purpose === 'odata-proof');
+  if (!jwk) return false;
+  const parts = [Buffer.from('ct-proof-2')];
+  for (const f of [proof.org, proof.seq, proof.entry, proof.prev, proof.body]) {
+    const b = Buffer.from(String(f), 'utf8');
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b.length);
+    parts.push(len, b);
+  }
+  const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: jwk.x }, format: 'jwk' });
+  return edVerify(null, Buffer.concat(parts), key, Buffer.from(proof.sig, 'base64url'));
+}
+
+test('proof headers match the audit log and verify with the published proof key', async () => {
   const r = await get('/Assets?$top=3');
   const proof = Object.fromEntries(r.headers.get('x-carbontrace-proof').split('; ').map((kv) => kv.split(/=(.*)/s).slice(0, 2)));
-  assert.equal(proof.v, 'ct-proof-1');
+  assert.equal(proof.v, 'ct-proof-2');
   assert.equal(proof.org, ent.org_id);
   assert.equal(proof.body, createHash('sha256').update(r.text).digest('hex'));
   const [row] = await d1(`SELECT seq, hash, prev_hash, action, details FROM audit_log WHERE org_id = '${ent.org_id}' AND seq = ${Number(proof.seq)}`);
@@ -157,8 +171,10 @@ test('proof headers match the audit log and verify with the signing key', async 
   assert.equal(row.hash, proof.entry);
   assert.equal(row.prev_hash, proof.prev);
   assert.equal(JSON.parse(row.details).body_sha256, proof.body);
-  const sig = createHmac('sha256', signingKey()).update(`ct-proof-1:${proof.org}:${proof.seq}:${proof.entry}:${proof.prev}:${proof.body}`).digest('base64');
-  assert.equal(proof.sig, sig);
+  const jwks = await (await fetch(`${BASE}/.well-known/jwks.json`)).json();
+  assert.equal(checkProof(proof, jwks), true, 'verifies with the odata-proof key');
+  assert.equal(checkProof({ ...proof, body: proof.body.replace(/.$/, (c) => (c === '0' ? '1' : '0')) }, jwks), false);
+  assert.equal(checkProof({ ...proof, kid: jwks.keys.find((k) => k.purpose === 'certificate').kid }, jwks), false, 'one key per purpose');
   const v = await api('GET', `/admin/orgs/${ent.org_id}/audit/verify`, { token: process.env.CT_ADMIN_TOKEN });
   assert.equal(v.body.valid, true);
 });

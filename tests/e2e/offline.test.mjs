@@ -4,42 +4,10 @@
 // is changed. ct-cert-1 (HMAC) certificates already issued keep verifying through /verify.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { createHmac, createHash, createPublicKey, verify as edVerify } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { createHmac, createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { api, createKey, d1, BASE } from './harness.mjs';
-
-// ---- the README's Node recipe ----
-const jcs = (v) => (v === null || typeof v !== 'object' ? JSON.stringify(v)
-  : Array.isArray(v) ? `[${v.map(jcs).join(',')}]`
-    : `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${jcs(v[k])}`).join(',')}}`);
-function verifyOffline(cert, signature, jwks) {
-  const jwk = jwks.keys.find((k) => k.kid === signature.kid && k.purpose === 'certificate');
-  if (!jwk) return false;
-  const key = createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
-  return edVerify(null, Buffer.from(jcs(cert)), key, Buffer.from(signature.value, 'base64url'));
-}
-// ---- the README's Python recipe ----
-const PYTHON = `
-import base64, json, sys, jcs
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-issued, jwks = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-sig = issued["signature"]
-jwk = next(k for k in jwks["keys"] if k["kid"] == sig["kid"] and k["purpose"] == "certificate")
-pub = Ed25519PublicKey.from_public_bytes(base64.urlsafe_b64decode(jwk["x"] + "=="))
-try:
-    pub.verify(base64.urlsafe_b64decode(sig["value"] + "=="), jcs.canonicalize(issued["certificate"]))
-    print("valid")
-except Exception:
-    print("invalid")
-`;
-function verifyInPython(issued, jwks) {
-  const dir = process.env.CT_STATE_DIR;
-  const [a, b] = [`${dir}/issued.json`, `${dir}/jwks.json`];
-  execFileSync('sh', ['-c', `cat > ${a}`], { input: JSON.stringify(issued) });
-  execFileSync('sh', ['-c', `cat > ${b}`], { input: JSON.stringify(jwks) });
-  return execFileSync('python3', ['-c', PYTHON, a, b], { encoding: 'utf8' }).trim();
-}
+import { jcs, verifyOffline, verifyInPython } from './recipes.mjs';
 
 let org;
 before(async () => { org = await createKey('pro', { org: `Offline Org ${Date.now()}` }); });
@@ -57,6 +25,8 @@ test('a certificate verifies offline with the published key, in Node and in Pyth
   assert.equal(issued.certificate.verification.jwks_url, `${BASE}/.well-known/jwks.json`);
   assert.equal(verifyOffline(issued.certificate, issued.signature, jwks), true);
   assert.equal(verifyInPython(issued, jwks), 'valid');
+  // Kept for the rotation phase (tests/e2e/rotation), which runs after a key change.
+  writeFileSync(`${process.env.CT_STATE_DIR}/before-rotation.json`, JSON.stringify({ issued, jwks }));
   // The stored bytes are exactly what the recipe rebuilds.
   const [row] = await d1(`SELECT canonical FROM certificates WHERE id = '${issued.id}'`);
   assert.equal(row.canonical, jcs(issued.certificate));
