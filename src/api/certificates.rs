@@ -138,7 +138,8 @@ async fn issue(
     let signature = key.sign(canon.as_bytes());
     let url = verify_url(rc, &id);
     let started = now_ms();
-    let pdf = crate::pdf::certificate::render(&doc, &content_hash, &signature, &key.kid, &url);
+    let pdf =
+        crate::pdf::certificate::render(&canon, &doc, &content_hash, &signature, &key.kid, &url);
     let render_ms = now_ms() - started;
     let pdf_hash = sha256_hex(&pdf);
     let pdf_key = format!("certificates/{org_id}/{id}.pdf");

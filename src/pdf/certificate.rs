@@ -16,8 +16,12 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// Render a certificate document (the signed JSON) with its hash, signature and URL.
+/// Render a certificate document (the signed JSON) with its hash, signature and URL. The PDF
+/// carries what an offline verifier needs: the signed bytes themselves as an attachment
+/// (`certificate.json`, exactly as signed), the key id and signature, and the verification URL
+/// as a QR code; `canonical` is those signed bytes.
 pub fn render(
+    canonical: &str,
     doc: &Value,
     content_hash: &str,
     signature: &str,
@@ -28,6 +32,13 @@ pub fn render(
     let savings = doc["kind"] == "savings";
     let result = &doc["result"];
     let mut d = Doc::new(&format!("CarbonTrace certificate {id}"));
+    d.attach(
+        "certificate.json",
+        "application/json",
+        canonical.as_bytes().to_vec(),
+    );
+    // The verification URL as a QR code, top right, beside the title.
+    d.qr(A4.0 - MARGIN - 80.0, A4.1 - MARGIN - 70.0, 80.0, verify_url);
 
     d.line(
         Font::Bold,
@@ -207,4 +218,37 @@ pub fn render(
         d.line(Font::Mono, 8.5, 0.0, &l);
     }
     d.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_pdf_carries_the_signed_bytes_and_a_qr_code() {
+        let doc = json!({"schema": "ct-cert-2", "certificate_id": "cert_1", "kind": "footprint",
+                         "result": {"total_kg_co2e": 250.5}});
+        let canonical = crate::certs::jcs::canonicalize(&doc);
+        let pdf = render(
+            &canonical,
+            &doc,
+            "ab",
+            "sig",
+            "t1",
+            "https://example.test/api/v1/certificates/cert_1/verify",
+        );
+        let text = String::from_utf8_lossy(&pdf);
+        assert!(text.contains("/EmbeddedFiles"));
+        assert!(text.contains("/application#2Fjson"));
+        assert!(
+            text.contains(&canonical),
+            "the attachment is the signed bytes, as is"
+        );
+        // The QR code: many small filled squares on the page.
+        assert!(
+            text.matches(" re").count() > 200,
+            "QR modules drawn as rectangles"
+        );
+    }
 }

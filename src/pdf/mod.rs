@@ -97,6 +97,8 @@ pub fn wrap(text: &str, font: Font, size: f32, width: f32) -> Vec<String> {
 /// A multi-page A4 document under construction.
 pub struct Doc {
     pages: Vec<Content>,
+    /// Files embedded in the PDF (`/EmbeddedFiles`): name, media type, bytes.
+    attachments: Vec<(String, &'static str, Vec<u8>)>,
     /// Next baseline on the current page (from the bottom).
     pub y: f32,
     title: String,
@@ -106,6 +108,7 @@ impl Doc {
     pub fn new(title: &str) -> Doc {
         Doc {
             pages: vec![Content::new()],
+            attachments: Vec::new(),
             y: A4.1 - MARGIN,
             title: title.to_string(),
         }
@@ -172,6 +175,39 @@ impl Doc {
         c.save_state();
         c.set_fill_rgb(rgb.0, rgb.1, rgb.2);
         c.rect(x, y, w, h);
+        c.fill_nonzero();
+        c.restore_state();
+    }
+
+    /// Embed a file in the PDF (listed under `/EmbeddedFiles`, as readers show attachments).
+    pub fn attach(&mut self, name: &str, media_type: &'static str, bytes: Vec<u8>) {
+        self.attachments.push((name.to_string(), media_type, bytes));
+    }
+
+    /// A QR code of `text`, `size` points square, its lower-left corner at (x, y) on the
+    /// current page: one filled square per dark module, so it stays sharp at any zoom.
+    pub fn qr(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        let Ok(code) = qrcode::QrCode::new(text.as_bytes()) else {
+            return; // longer than a QR code holds: the URL is printed anyway
+        };
+        let n = code.width();
+        let quiet = 2.0; // modules of white margin on each side
+        let module = size / (n as f32 + 2.0 * quiet);
+        let colors = code.to_colors();
+        let c = self.page();
+        c.save_state();
+        c.set_fill_rgb(0.0, 0.0, 0.0);
+        for (i, color) in colors.iter().enumerate() {
+            if *color == qrcode::Color::Dark {
+                let (col, row) = ((i % n) as f32, (i / n) as f32);
+                c.rect(
+                    x + (quiet + col) * module,
+                    y + size - (quiet + row + 1.0) * module,
+                    module,
+                    module,
+                );
+            }
+        }
         c.fill_nonzero();
         c.restore_state();
     }
@@ -321,7 +357,36 @@ impl Doc {
         let page_ids: Vec<Ref> = (0..n)
             .map(|i| Ref::new(first_page + 2 * i as i32))
             .collect();
-        pdf.catalog(catalog).pages(tree);
+        // Objects after the pages: one file specification and one stream per attachment.
+        let first_file = first_page + 2 * n as i32;
+        let file_ids: Vec<(Ref, Ref)> = (0..self.attachments.len())
+            .map(|i| {
+                let spec = Ref::new(first_file + 2 * i as i32);
+                (spec, Ref::new(spec.get() + 1))
+            })
+            .collect();
+        {
+            let mut cat = pdf.catalog(catalog);
+            cat.pages(tree);
+            if !file_ids.is_empty() {
+                let mut names = cat.names();
+                let mut tree = names.embedded_files();
+                let mut entries = tree.names();
+                for ((name, _, _), (spec, _)) in self.attachments.iter().zip(&file_ids) {
+                    entries.insert(Str(name.as_bytes()), *spec);
+                }
+            }
+        }
+        for ((name, media, bytes), (spec, stream)) in self.attachments.iter().zip(&file_ids) {
+            pdf.file_spec(*spec)
+                .path(Str(name.as_bytes()))
+                .unic_file(pdf_writer::TextStr(name))
+                .description(pdf_writer::TextStr("The signed certificate document"))
+                .embedded_file_with_unicode(*stream);
+            // pdf-writer escapes the `/` of the media type (`/application#2Fjson`).
+            pdf.embedded_file(*stream, bytes)
+                .subtype(Name(media.as_bytes()));
+        }
         pdf.pages(tree)
             .kids(page_ids.iter().copied())
             .count(n as i32);

@@ -3,10 +3,11 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { api, assertProblem, createKey, d1, BASE } from './harness.mjs';
+import { jcs } from './recipes.mjs';
 
 let acme;
 let other;
@@ -70,6 +71,16 @@ test('issue a certificate, fetch it as JSON and as a valid PDF, verify it public
   assert.ok(text.includes(direct.body.total_kg_co2e.toFixed(2)), `total ${direct.body.total_kg_co2e} in the PDF text`);
   assert.ok(text.includes(c.content_hash.slice(0, 40)));
   assert.ok(text.includes('/verify'));
+  // What an offline verifier needs is in the PDF: the signed bytes as an attachment, byte for
+  // byte, and the verification URL as a QR code a real decoder reads.
+  const file = pdfTools(pdf).file;
+  const attached = execFileSync('qpdf', [`--show-attachment=certificate.json`, file]);
+  assert.equal(attached.toString('utf8'), jcs(c.certificate));
+  execFileSync('pdftoppm', ['-r', '200', '-png', '-f', '1', '-l', '1', file, `${file}-page`]);
+  const png = readdirSync(dirname(file)).find((f) => f.startsWith(basename(file) + '-page') && f.endsWith('.png'));
+  const decoded = execFileSync('zbarimg', ['-q', '--raw', join(dirname(file), png)], { encoding: 'utf8' }).trim();
+  assert.equal(decoded, c.verification_url);
+  assert.ok(text.includes(`key ${c.signature.kid}`), 'the key id is printed');
   const viaAccept = await fetch(`${BASE}/api/v1/certificates/${c.id}`, { headers: { Authorization: `Bearer ${acme.key}`, Accept: 'application/pdf' } });
   assert.equal(viaAccept.headers.get('content-type'), 'application/pdf');
 
