@@ -12,8 +12,8 @@ use worker::Env;
 
 use super::bindings;
 use super::clock::now_iso;
-use super::d1::{execute, first};
-use crate::certs::signing::{Jwk, KeyPair};
+use super::d1::execute;
+use crate::certs::signing::{select, Jwk, KeyPair};
 
 /// What a key signs; one key per purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,15 +80,10 @@ struct Row {
     retired_at: Option<String>,
 }
 
-/// The public key `kid` of `purpose`, if it ever signed.
+/// The public key `kid` of `purpose`, if it ever signed (selected from the published set).
 pub async fn public_x(env: &Env, purpose: Purpose, kid: &str) -> worker::Result<Option<String>> {
-    let row: Option<Row> = first(
-        env,
-        "SELECT purpose, kid, public_x, valid_from, retired_at FROM signing_keys WHERE purpose = ?1 AND kid = ?2",
-        &[purpose.name().into(), kid.into()],
-    )
-    .await?;
-    Ok(row.map(|r| r.public_x))
+    let keys = jwks(env).await?;
+    Ok(select(&keys, purpose.name(), kid).map(|k| k.x.clone()))
 }
 
 /// Every key that ever signed, as a JWK Set's `keys`.

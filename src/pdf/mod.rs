@@ -197,13 +197,22 @@ impl Doc {
         let c = self.page();
         c.save_state();
         c.set_fill_rgb(0.0, 0.0, 0.0);
-        for (i, color) in colors.iter().enumerate() {
-            if *color == qrcode::Color::Dark {
-                let (col, row) = ((i % n) as f32, (i / n) as f32);
+        // One rectangle per horizontal run of dark modules (a third of the operators).
+        for (row, line) in colors.chunks(n).enumerate() {
+            let mut col = 0;
+            while col < n {
+                if line[col] != qrcode::Color::Dark {
+                    col += 1;
+                    continue;
+                }
+                let start = col;
+                while col < n && line[col] == qrcode::Color::Dark {
+                    col += 1;
+                }
                 c.rect(
-                    x + (quiet + col) * module,
-                    y + size - (quiet + row + 1.0) * module,
-                    module,
+                    x + (quiet + start as f32) * module,
+                    y + size - (quiet + row as f32 + 1.0) * module,
+                    (col - start) as f32 * module,
                     module,
                 );
             }
