@@ -1,59 +1,115 @@
 #!/usr/bin/env bash
-# HTTP benchmarks against the real worker under `wrangler dev` (local). wrangler dev is itself
-# the ceiling here, so every endpoint is compared with GET /health on the same server, in the
-# same run. Needs `hey` (apt-get install hey). `--no-build` reuses build/.
-# Native engine throughput: `cargo bench --bench engine`.
+# HTTP benchmarks, side by side in one run: the built worker on workerd directly (the runtime
+# production runs; scripts/direct.mjs), the same build under `wrangler dev` (a development
+# server with its own proxy: kept as a second column), and Boavizta API 2.5 (one uvicorn
+# worker) as the outside reference. Every endpoint is measured at 16 connections and with one
+# sequential client, each server in turn, with the CPU the server's processes spent per
+# request (from /proc). Needs `hey` (Debian) and boaviztapi 2.5.0 (PyPI); both are installed
+# here if missing. `--no-build` reuses build/. Native engine throughput: `cargo bench`.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/toolchain.sh"
 cd "$CARBONTRACE_ROOT"
-command -v hey >/dev/null || { log "installing hey"; apt-get install -y -qq hey >&2; }
+command -v hey >/dev/null || { log "installing hey"; (apt-get update -qq && apt-get install -y -qq hey) >&2; }
+python3 -c "import boaviztapi, uvicorn" 2>/dev/null \
+  || { log "installing boaviztapi 2.5.0 (PyPI)"; pip install -q boaviztapi==2.5.0 uvicorn >&2; }
 [ "${1:-}" = "--no-build" ] || bash scripts/build.sh
 source scripts/server.sh
-start_test_server
+start_test_server                                   # wrangler dev on $CT_BASE_URL
+WRANGLER="$CT_BASE_URL"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+DPORT=$(free_port); BPORT=$(free_port)
+setsid node scripts/direct.mjs "$CT_STATE_DIR/direct" "$DPORT" "$CT_STATE_DIR/test.env" >"$CT_STATE_DIR/direct.log" 2>&1 &
+DPID=$!
+setsid python3 -m uvicorn boaviztapi.main:app --host 127.0.0.1 --port "$BPORT" --workers 1 --log-level warning \
+  >"$CT_STATE_DIR/boavizta.log" 2>&1 &
+BPID=$!
+cleanup() { kill -- "-$DPID" "-$BPID" 2>/dev/null || true; stop_test_server; }
+trap cleanup EXIT
+DIRECT="http://127.0.0.1:$DPORT"; BOA="http://127.0.0.1:$BPORT"
+for url in "$DIRECT/api/v1/health" "$BOA/v1/utils/version"; do
+  for _ in $(seq 1 120); do curl -fsS "$url" >/dev/null 2>&1 && break; sleep 0.5; done
+  curl -fsS "$url" >/dev/null || { log "not serving: $url"; tail -20 "$CT_STATE_DIR"/*.log; exit 1; }
+done
 
 DUR="${BENCH_SECONDS:-10}"
 B="$CT_STATE_DIR/bench"; mkdir -p "$B"
-# An internal-plan API key: unlimited but metered, so the auth gate, the key cache and the
-# rate-limit leases are all on the measured path.
-KEY=$(curl -fsS -X POST "$CT_BASE_URL/api/v1/admin/keys" -H "Authorization: Bearer $CT_ADMIN_TOKEN" \
-  -H 'Content-Type: application/json' -d '{"org":"bench","plan":"internal"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-AUTH="Authorization: Bearer $KEY"
-echo '{"product":{"id":"dell--latitude-5420"}}' > "$B/catalogue.json"
+# An internal-plan key on each of our servers: unlimited but metered, so the auth gate, the
+# key cache and the rate-limit leases are on the measured path.
+key() { curl -fsS -X POST "$1/api/v1/admin/keys" -H "Authorization: Bearer $CT_ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"org":"bench","plan":"internal"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])'; }
+KEY_DIRECT=$(key "$DIRECT"); KEY_WRANGLER=$(key "$WRANGLER")
 python3 - "$B" <<'PY'
 import json, sys
 d = sys.argv[1]
+json.dump({"product": {"id": "dell--latitude-5420"}}, open(f"{d}/catalogue.json", "w"))
 json.dump({"category": "laptop", "product": {"brand": "Dell"}, "specs": {"screen_size_in": 14, "weight_kg": 1.4, "release_year": 2022},
            "use": {"country": "DE", "lifetime_years": 4, "yearly_kwh": 20}}, open(f"{d}/model.json", "w"))
 cat = json.load(open("factors/catalogue.json"))["products"]
-devs = [{"product": {"id": p["id"]}} if i % 2 == 0 else {"category": p["category"], "product": {"brand": p["brand"]}, "use": {"country": "FR"}}
-        for i, p in enumerate((cat * 2)[:1000])]
-json.dump({"devices": devs}, open(f"{d}/batch.json", "w"))
+for n in (100, 1000):
+    devs = [{"product": {"id": p["id"]}} if i % 2 == 0 else {"category": p["category"], "product": {"brand": p["brand"]}, "use": {"country": "FR"}}
+            for i, p in enumerate((cat * 2)[:n])]
+    json.dump({"devices": devs}, open(f"{d}/batch{n}.json", "w"))
+# Boavizta's closest request: a laptop, its own defaults, used in Germany for 4 years.
+json.dump({"usage": {"usage_location": "DEU", "use_time_ratio": 1, "hours_life_time": 35040}}, open(f"{d}/boavizta.json", "w"))
 PY
 
-row() { # name, hey output file
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' "$2")
-  p50=$(awk '/ 50%/ {print $3*1000}' "$2")
-  p99=$(awk '/ 99%/ {print $3*1000}' "$2")
-  printf '| %-44s | %10s | %8s ms | %8s ms |\n' "$1" "$rps" "$p50" "$p99"
+# CPU seconds (user + system) spent so far by a process group's processes.
+cpu_of() { # pids…
+  local t=0 p
+  for p in "$@"; do
+    [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat")))
+  done
+  echo "$t"
 }
-echo "| endpoint (${DUR}s, 16 connections) | req/s | p50 | p99 |"
-echo "|---|---|---|---|"
-hey -z "${DUR}s" -c 16 "$CT_BASE_URL/api/v1/health" > "$B/health.txt"; row "GET /health" "$B/health.txt"
-hey -z "${DUR}s" -c 16 -m POST -T application/json -H "$AUTH" -D "$B/catalogue.json" "$CT_BASE_URL/api/v1/footprint" > "$B/fc.txt"
-row "POST /footprint (catalogue product, API key)" "$B/fc.txt"
-hey -z "${DUR}s" -c 16 -m POST -T application/json -H "$AUTH" -D "$B/model.json" "$CT_BASE_URL/api/v1/footprint" > "$B/fm.txt"
-row "POST /footprint (model estimate, API key)" "$B/fm.txt"
-hey -z "${DUR}s" -c 16 "$CT_BASE_URL/api/v1/reference/countries" > "$B/ref.txt"; row "GET /reference/countries" "$B/ref.txt"
-hey -z "${DUR}s" -c 16 -H "$AUTH" "$CT_BASE_URL/api/v1/products/search?q=lattitude%205420" > "$B/search.txt"
-row "GET /products/search (typo, API key)" "$B/search.txt"
-echo
-echo "| single client, sequential | req/s | p50 | p99 |"
-echo "|---|---|---|---|"
-hey -n 500 -c 1 "$CT_BASE_URL/api/v1/health" > "$B/h1.txt"; row "GET /health" "$B/h1.txt"
-hey -n 500 -c 1 -m POST -T application/json -H "$AUTH" -D "$B/catalogue.json" "$CT_BASE_URL/api/v1/footprint" > "$B/f1.txt"
-row "POST /footprint (catalogue product)" "$B/f1.txt"
-hey -n 500 -c 1 -m POST -T application/json -H "$AUTH" -D "$B/model.json" "$CT_BASE_URL/api/v1/footprint" > "$B/m1.txt"
-row "POST /footprint (model estimate)" "$B/m1.txt"
-hey -n 40 -c 1 -m POST -T application/json -H "$AUTH" -D "$B/batch.json" "$CT_BASE_URL/api/v1/footprint/batch" > "$B/b1.txt"
-row "POST /footprint/batch (1000 devices)" "$B/b1.txt"
+group_pids() { pgrep -g "$1" | tr '\n' ' '; }
+TICKS=$(getconf CLK_TCK)
+WPGID=$(ps -o pgid= "$CT_WRANGLER_PID" | tr -d ' ')
+
+# measure LABEL TARGET(direct|wrangler|boavizta) CONNECTIONS hey-args… URL
+measure() {
+  local label=$1 target=$2 c=$3; shift 3
+  local pg out="$B/$(echo "$label-$target-$c" | tr -c 'a-zA-Z0-9\n-' '_').txt"
+  case $target in direct) pg=$DPID ;; wrangler) pg=$WPGID ;; boavizta) pg=$BPID ;; esac
+  local pids; pids=$(group_pids "$pg")
+  local before; before=$(cpu_of $pids)
+  if [ "$c" = 1 ]; then hey -n "${BENCH_SEQUENTIAL:-400}" -c 1 "$@" >"$out"; else hey -z "${DUR}s" -c "$c" "$@" >"$out"; fi
+  local after; after=$(cpu_of $pids)
+  local n; n=$(awk '/\[200\]|\[201\]/ {s += $2} END {print s + 0}' "$out")
+  local rps p50 p99 cpu
+  rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
+  p50=$(awk '/ 50%/ {printf "%.1f", $3 * 1000}' "$out")
+  p99=$(awk '/ 99%/ {printf "%.1f", $3 * 1000}' "$out")
+  cpu=$(python3 -c "print(f'{($after - $before) / $TICKS / max($n, 1) * 1000:.2f}')")
+  printf '%s|%s|%s|%s|%s\n' "$rps" "$p50" "$p99" "$cpu" "$n"
+}
+
+# One table row: an endpoint on both of our servers. BODY: a JSON file to POST (or empty);
+# KEYED: send the server's metered key.
+row() { # LABEL CONNECTIONS PATH [BODY] [KEYED]
+  local label=$1 c=$2 path=$3 body=${4:-} keyed=${5:-} cells="" target base key
+  for target in direct wrangler; do
+    if [ "$target" = direct ]; then base=$DIRECT key=$KEY_DIRECT; else base=$WRANGLER key=$KEY_WRANGLER; fi
+    local args=()
+    [ -n "$body" ] && args+=(-m POST -T application/json -D "$body")
+    [ -n "$keyed" ] && args+=(-H "Authorization: Bearer $key")
+    IFS='|' read -r rps p50 p99 cpu _ <<<"$(measure "$label" "$target" "$c" "${args[@]}" "$base$path")"
+    cells+=" $rps | $p50 / $p99 | $cpu |"
+  done
+  echo "| $label |$cells"
+}
+
+for c in 16 1; do
+  echo
+  echo "| $( [ "$c" = 1 ] && echo "one sequential client" || echo "${DUR}s, 16 connections" ) | direct req/s | direct p50 / p99 ms | direct CPU ms/req | wrangler dev req/s | wrangler p50 / p99 ms | wrangler CPU ms/req |"
+  echo "|---|---|---|---|---|---|---|"
+  row "GET /health" "$c" /api/v1/health
+  row "POST /footprint, catalogue, metered key" "$c" /api/v1/footprint "$B/catalogue.json" keyed
+  row "POST /footprint, model, metered key" "$c" /api/v1/footprint "$B/model.json" keyed
+  row "POST /footprint/batch, 100 devices" "$c" /api/v1/footprint/batch "$B/batch100.json" keyed
+  row "POST /footprint/batch, 1,000 devices" "$c" /api/v1/footprint/batch "$B/batch1000.json" keyed
+  row "GET /products/search (typo), metered key" "$c" "/api/v1/products/search?q=lattitude%205420" "" keyed
+  row "GET /reference/countries" "$c" /api/v1/reference/countries
+  row "GET /odata/Calculations page (audited, signed proof)" "$c" "/api/v1/odata/Calculations?\$top=100" "" keyed
+  IFS='|' read -r rps p50 p99 cpu _ <<<"$(measure boavizta boavizta "$c" -m POST -T application/json -D "$B/boavizta.json" "$BOA/v1/terminal/laptop")"
+  echo "| Boavizta API 2.5, POST /v1/terminal/laptop (1 uvicorn worker) | $rps | $p50 / $p99 | $cpu | | | |"
+done
