@@ -33,7 +33,37 @@ fn bench(name: &str, inputs: &[DeviceInput], engine: Engine) {
     );
 }
 
+/// What an isolate does at start (`#[event(start)]` → `edge::state::warm`), timed once, first
+/// thing in the process: parse the factor set and catalogue, fit the model, build the search
+/// index and the Reference bodies. The wasm build runs the same code, somewhat slower.
+fn cold_start() {
+    use carbontrace::factors::reference::ReferenceBodies;
+    use carbontrace::lca::model::Model;
+    let t = Instant::now();
+    let factors = FactorSet::builtin();
+    let t_factors = t.elapsed();
+    let _ = Catalogue::builtin();
+    let t_catalogue = t.elapsed();
+    let _ = Model::builtin();
+    let t_model = t.elapsed();
+    let _ = SearchIndex::builtin();
+    let t_index = t.elapsed();
+    let _ = black_box(ReferenceBodies::build(factors));
+    let total = t.elapsed();
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+    println!(
+        "isolate start (native): {:.1} ms = factor set {:.1} + catalogue {:.1} + model {:.1} + search index {:.1} + Reference bodies {:.1}",
+        ms(total),
+        ms(t_factors),
+        ms(t_catalogue - t_factors),
+        ms(t_model - t_catalogue),
+        ms(t_index - t_model),
+        ms(total - t_index)
+    );
+}
+
 fn main() {
+    cold_start();
     let engine = Engine::builtin();
     let factors = FactorSet::builtin();
     let catalogue = Catalogue::builtin();
