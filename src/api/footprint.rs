@@ -9,6 +9,7 @@ use super::problem::{ApiError, FieldError};
 use super::{limiter, sandbox};
 use crate::edge::state;
 use crate::lca::input::parse_device;
+use crate::lca::uncertainty::{combine, DeviceRange, FLEET_CONFIDENCE, SHARED};
 use crate::lca::{round2, Footprint};
 use crate::validation::unknown_fields;
 
@@ -38,6 +39,10 @@ struct Summary {
     succeeded: usize,
     failed: usize,
     total_kg_co2e: f64,
+    /// The fleet's 90% range (`lca::uncertainty`: independent errors plus a shared
+    /// methodology component), not the sum of the devices' ranges.
+    range_kg_co2e: [f64; 2],
+    range_confidence: f64,
 }
 
 #[derive(Serialize)]
@@ -114,6 +119,7 @@ pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let sandboxed = caller.sandbox();
     let mut results = Vec::with_capacity(devices.len());
     let (mut failed, mut total) = (0, 0.0);
+    let mut ranges = Vec::with_capacity(devices.len());
     for (i, device) in devices.iter().enumerate() {
         let prefix = format!("devices[{i}]");
         let outcome = parse_device(device, &prefix, engine.factors).and_then(|input| {
@@ -129,6 +135,12 @@ pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         match outcome {
             Ok(Some(f)) => {
                 total += f.total_kg_co2e;
+                ranges.push(DeviceRange {
+                    total: f.total_kg_co2e,
+                    low: f.uncertainty.low_kg,
+                    high: f.uncertainty.high_kg,
+                    confidence: f.uncertainty.confidence,
+                });
                 results.push(Item::Ok(Box::new(f)));
             }
             Ok(None) => {
@@ -155,6 +167,11 @@ pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
                 succeeded: count - failed,
                 failed,
                 total_kg_co2e: round2(total),
+                range_kg_co2e: {
+                    let (_, low, high) = combine(&ranges, SHARED);
+                    [round2(low), round2(high)]
+                },
+                range_confidence: FLEET_CONFIDENCE,
             },
             sandbox: sandboxed,
         },

@@ -1,6 +1,7 @@
 //! Fleet analysis for reports: totals, breakdowns by stage, category and country, data
 //! quality, hotspots, and levers quantified with the engine and the savings formula.
 
+use crate::lca::uncertainty::{combine, DeviceRange, SHARED};
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -22,6 +23,8 @@ pub struct DeviceLine {
     pub breakdown: Breakdown,
     pub low_kg: f64,
     pub high_kg: f64,
+    /// The confidence of the device's own range.
+    pub confidence: f64,
 }
 
 /// A lever: what it changes and what it saves.
@@ -99,6 +102,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
                     breakdown: f.breakdown,
                     low_kg: f.uncertainty.low_kg,
                     high_kg: f.uncertainty.high_kg,
+                    confidence: f.uncertainty.confidence,
                 });
                 inputs.push((input, f));
             }
@@ -113,7 +117,6 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         }
     }
     let mut stages = Breakdown::default();
-    let (mut low, mut high) = (0.0, 0.0);
     let mut by_cat: BTreeMap<String, (usize, f64)> = BTreeMap::new();
     let mut by_country: BTreeMap<String, (usize, f64)> = BTreeMap::new();
     let mut published = 0usize;
@@ -122,8 +125,6 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         stages.transport_kg += l.breakdown.transport_kg;
         stages.use_kg += l.breakdown.use_kg;
         stages.end_of_life_kg += l.breakdown.end_of_life_kg;
-        low += l.low_kg;
-        high += l.high_kg;
         let c = by_cat.entry(l.category.clone()).or_default();
         c.0 += 1;
         c.1 += l.total_kg;
@@ -201,6 +202,18 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         },
     ];
     levers.sort_by(|a, b| b.saving_kg.total_cmp(&a.saving_kg));
+    // The fleet's range: independent device errors plus a shared methodology component
+    // (`lca::uncertainty`), not the sum of the devices' ranges.
+    let ranges: Vec<DeviceRange> = lines
+        .iter()
+        .map(|l| DeviceRange {
+            total: l.total_kg,
+            low: l.low_kg,
+            high: l.high_kg,
+            confidence: l.confidence,
+        })
+        .collect();
+    let (_, low, high) = combine(&ranges, SHARED);
     Fleet {
         published_share: if lines.is_empty() {
             0.0

@@ -8,6 +8,7 @@ pub mod input;
 pub mod model;
 pub mod report_request;
 pub mod savings;
+pub mod uncertainty;
 
 use serde::Serialize;
 

@@ -47,7 +47,7 @@ fn header(d: &mut Doc, m: &ReportMeta, f: &Fleet) {
         10.0,
         0.0,
         &format!(
-            "Range {:.2} - {:.2} kg CO2e (sum of per-device ranges)",
+            "Range {:.2} - {:.2} kg CO2e (90%: independent device errors plus a shared methodology share)",
             f.low_kg, f.high_kg
         ),
     );

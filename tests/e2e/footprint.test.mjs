@@ -100,7 +100,8 @@ test('a batch answers in order, with one problem per bad item', async () => {
   assert.equal(b.error.errors[0].field, 'devices[1].category');
   assert.equal(c.product.id, catalogue[0].id);
   assert.equal(d.error.errors[0].field, 'devices[3]');
-  assert.deepEqual({ ...r.body.summary, total_kg_co2e: undefined }, { count: 4, succeeded: 2, failed: 2, total_kg_co2e: undefined });
+  const { count, succeeded, failed } = r.body.summary;
+  assert.deepEqual({ count, succeeded, failed }, { count: 4, succeeded: 2, failed: 2 });
   assert.ok(Math.abs(r.body.summary.total_kg_co2e - (a.total_kg_co2e + c.total_kg_co2e)) < 0.02);
 });
 

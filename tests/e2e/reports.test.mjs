@@ -55,6 +55,16 @@ test('a sustainability report of 100 devices matches the API figures', async () 
   const batch = await api('POST', '/footprint/batch', { body: { devices: devices.slice(0, 99) }, token: key });
   assert.ok(Math.abs(batch.body.summary.total_kg_co2e - done.summary.total_kg_co2e) < 0.5,
     `${batch.body.summary.total_kg_co2e} vs ${done.summary.total_kg_co2e}`);
+  // The fleet's range is narrower than the sum of the devices' ranges: their errors are not all
+  // the same error (independent, plus a shared methodology share; lca::uncertainty), so they
+  // partly cancel. Same figures from the batch summary.
+  const devicesLow = batch.body.results.reduce((s, x) => s + x.uncertainty.low_kg, 0);
+  const devicesHigh = batch.body.results.reduce((s, x) => s + x.uncertainty.high_kg, 0);
+  const [low, high] = done.summary.range_kg_co2e;
+  assert.ok(low > devicesLow && high < devicesHigh, `${low}–${high} within ${devicesLow}–${devicesHigh}`);
+  assert.ok(low < done.summary.total_kg_co2e && done.summary.total_kg_co2e < high);
+  assert.deepEqual(batch.body.summary.range_kg_co2e.map(Math.round), [low, high].map(Math.round));
+  assert.equal(batch.body.summary.range_confidence, 0.9);
   const { pages, bytes, text } = await pdfText(r.body.id);
   console.log(`sustainability report, 100 devices: ${bytes} bytes, ${pages} pages, ${JSON.stringify(done.summary.timing_ms)} ms`);
   assert.ok(pages >= 2, `${pages} pages`);
