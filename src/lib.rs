@@ -6,9 +6,11 @@
 //!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
 //!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
+//!    [`client`] (rate-limit buckets), [`secure`] (constant-time compare, sealing),
 //!    [`jobs::lifecycle`] (job states, error classes, back-off), [`version`];
 //! 2. **edge** (`edge`, wasm32) — bindings, clock, D1 helpers, the rate-limit and
-//!    audit-sequencer Durable Objects, queue messages, the per-isolate factor state;
+//!    audit-sequencer Durable Objects, queue messages, signing keys, the per-isolate factor
+//!    state;
 //! 3. **storage** (`store`, wasm32) — one file per shared table: its row type and queries,
 //!    ownership by organisation named in the SQL;
 //! 4. **jobs** ([`jobs`], wasm32) — the one job lifecycle (enqueue, claim, settle, retry,
