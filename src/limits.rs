@@ -275,9 +275,69 @@ pub fn day_string(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// The rate-limit headers of a response (`X-RateLimit-*` for the day, and the IETF draft's
+/// `RateLimit-Policy` / `RateLimit` for both windows).
+pub fn rate_headers(plan: Plan, q: Option<&Quota>) -> Vec<(&'static str, String)> {
+    let Some(q) = q else {
+        return vec![
+            ("X-RateLimit-Limit", "unmetered".into()),
+            ("X-RateLimit-Remaining", "unmetered".into()),
+            ("X-RateLimit-Plan", plan.name().into()),
+        ];
+    };
+    let num = |v: Option<u64>| {
+        v.map(|v| v.to_string())
+            .unwrap_or_else(|| "unlimited".into())
+    };
+    let mut h = vec![
+        ("X-RateLimit-Limit", num(q.day_limit)),
+        ("X-RateLimit-Remaining", num(q.day_remaining())),
+        ("X-RateLimit-Plan", plan.name().into()),
+        ("X-RateLimit-Reset", q.day_reset_s.to_string()),
+    ];
+    if let (Some(ml), Some(dl)) = (q.minute_limit, q.day_limit) {
+        h.push((
+            "RateLimit-Policy",
+            format!("\"minute\";q={ml};w=60, \"day\";q={dl};w=86400"),
+        ));
+        h.push((
+            "RateLimit",
+            format!(
+                "\"minute\";r={};t={}, \"day\";r={};t={}",
+                q.minute_remaining().unwrap_or(0),
+                q.minute_reset_s,
+                q.day_remaining().unwrap_or(0),
+                q.day_reset_s
+            ),
+        ));
+    }
+    h
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_headers_name_both_windows() {
+        let q = Quota {
+            minute: 1,
+            day: 1,
+            minute_used: 3,
+            day_used: 40,
+            minute_limit: Some(30),
+            day_limit: Some(1000),
+            minute_reset_s: 12,
+            day_reset_s: 3600,
+        };
+        let h: std::collections::HashMap<_, _> =
+            rate_headers(Plan::Pro, Some(&q)).into_iter().collect();
+        assert_eq!(h["X-RateLimit-Remaining"], "960");
+        assert_eq!(h["X-RateLimit-Plan"], "pro");
+        assert_eq!(h["RateLimit"], "\"minute\";r=27;t=12, \"day\";r=960;t=3600");
+        let public = rate_headers(Plan::Free, None);
+        assert_eq!(public[0], ("X-RateLimit-Limit", "unmetered".to_string()));
+    }
 
     #[test]
     fn plans_match_the_spec_table() {

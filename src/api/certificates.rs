@@ -13,52 +13,18 @@ use super::http::{self, RequestCtx, Step};
 use super::idempotency;
 use super::problem::{parse_json, ApiError};
 use super::routes::JWKS_PATH;
-use crate::certs::signing::{self, KeyPair};
-use crate::certs::statement::{statement, verdict};
-use crate::certs::{jcs, sha256_hex, verify_signature, SCHEMA, SCHEMA_V2};
+use crate::certs::signing::KeyPair;
+use crate::certs::statement::statement;
+use crate::certs::{jcs, sha256_hex, SCHEMA, SCHEMA_V2};
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
 use crate::store::certificates::{self, Certificate, NewCertificate};
 use crate::version::METHODOLOGY_VERSION;
 
-const SIGNING_KEY_ID: &str = "CERT_SIGNING_KEY_ID";
-
-struct Signer {
-    key: Vec<u8>,
-    id: String,
-}
-
-fn signer(rc: &RequestCtx) -> Result<Signer, ApiError> {
-    let key = bindings::signing_key(&rc.env).ok_or_else(|| {
-        ApiError::service_unavailable(
-            "signing_unavailable",
-            "Certificates cannot be signed: CERT_SIGNING_KEY (16+ characters) is not configured.",
-        )
-    })?;
-    let id = rc
-        .env
-        .secret(SIGNING_KEY_ID)
-        .map(|s| s.to_string())
-        .or_else(|_| rc.env.var(SIGNING_KEY_ID).map(|v| v.to_string()))
-        .unwrap_or_else(|_| "default".into());
-    Ok(Signer {
-        key: key.into_bytes(),
-        id,
-    })
-}
-
-fn base_url(rc: &RequestCtx) -> String {
-    rc.env
-        .var("PUBLIC_BASE_URL")
-        .map(|v| v.to_string())
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| rc.url.origin().ascii_serialization())
-}
-
-fn verify_url(rc: &RequestCtx, id: &str) -> String {
-    format!("{}/api/v1/certificates/{id}/verify", base_url(rc))
+/// The verification URL of a certificate.
+pub(super) fn verify_url(rc: &RequestCtx, id: &str) -> String {
+    format!("{}/api/v1/certificates/{id}/verify", rc.public_base())
 }
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
@@ -117,7 +83,7 @@ async fn issue(
     let org = certificates::org_name(&rc.env, org_id)
         .await
         .step("certificate: reading the organisation")?;
-    let jwks_url = format!("{}{JWKS_PATH}", base_url(rc));
+    let jwks_url = format!("{}{JWKS_PATH}", rc.public_base());
     let doc = json!({
         "schema": SCHEMA_V2,
         "certificate_id": id,
@@ -251,122 +217,4 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     rc.audit(&row.org_id, "certificate.revoked", Some(id), json!({}))
         .await;
     http::json(200, &json!({ "id": id, "revoked_at": now }))
-}
-
-pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
-    let Some(row) = certificates::find(&rc.env, id)
-        .await
-        .step("verify: reading the record")?
-    else {
-        return Err(ApiError::not_found(format!("no certificate `{id}`")));
-    };
-    let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
-    let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
-    let (signature_ok, unknown_key) = signature_holds(rc, &row, &doc).await?;
-    let (pdf_ok, cache) = pdf_matches(rc, &row).await?;
-    let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
-    let valid = problems.is_empty();
-    let problems: Vec<String> = problems
-        .into_iter()
-        .map(|p| match &unknown_key {
-            Some(kid) if p.starts_with("the signature") => {
-                format!("the signing key `{kid}` is unknown: no published key has that id")
-            }
-            _ => p.to_string(),
-        })
-        .collect();
-    let result = &doc["result"];
-    let footprint = if row.kind == "savings" {
-        &result["new_device"]
-    } else {
-        result
-    };
-    let mut resp = http::json(
-        200,
-        &json!({
-            "id": row.id, "status": status, "valid": valid && row.revoked_at.is_none(),
-            "checks": { "content_hash": content_ok, "signature": signature_ok, "pdf": pdf_ok },
-            "problems": problems,
-            "content_hash": row.content_hash, "signing_key_id": row.signing_key_id,
-            "issued_at": row.issued_at, "revoked_at": row.revoked_at,
-            "issuer": doc["issuer"]["org_name"],
-            "kind": row.kind, "factor_set_version": row.factor_set_version,
-            "figures": {
-                "total_kg_co2e": footprint["total_kg_co2e"], "breakdown": footprint["breakdown"],
-                "avoided_kg_co2e": result.get("avoided_kg_co2e"),
-            },
-        }),
-    )?;
-    http::set(resp.headers_mut(), "Cache-Control", "no-store");
-    http::set(resp.headers_mut(), "X-CarbonTrace-Verify-Cache", cache);
-    Ok(resp)
-}
-
-/// Whether the signature holds: `ct-cert-2` with the published Ed25519 key its `kid` names
-/// (any key that ever signed, so rotation breaks nothing), `ct-cert-1` with the HMAC key.
-/// The second value names a `kid` no published key has.
-async fn signature_holds(
-    rc: &RequestCtx,
-    row: &Certificate,
-    doc: &Value,
-) -> Result<(bool, Option<String>), ApiError> {
-    if doc["schema"] == SCHEMA_V2 {
-        let Some(x) =
-            crate::edge::signing::public_x(&rc.env, Purpose::Certificate, &row.signing_key_id)
-                .await
-                .step("verify: reading the signing key")?
-        else {
-            return Ok((false, Some(row.signing_key_id.clone())));
-        };
-        // The signed bytes are the RFC 8785 form of the document as stored.
-        let canonical_ok = jcs::canonicalize(doc) == row.canonical;
-        return Ok((
-            canonical_ok && signing::verify(&x, row.canonical.as_bytes(), &row.signature),
-            None,
-        ));
-    }
-    let signer = signer(rc)?;
-    Ok((
-        row.signing_key_id == signer.id
-            && verify_signature(&signer.key, &row.content_hash, &row.signature),
-        None,
-    ))
-}
-
-/// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so
-/// the verdict is kept in KV under the object's current etag: the next verification costs an
-/// R2 `head`, and any change to the object (a new etag) is hashed afresh. Revocation is read
-/// from D1 on every call, so it is never stale.
-async fn pdf_matches(rc: &RequestCtx, row: &Certificate) -> Result<(bool, &'static str), ApiError> {
-    let bucket = rc.env.bucket(bindings::BUCKET).step("verify: opening R2")?;
-    let Some(head) = bucket
-        .head(&row.pdf_key)
-        .await
-        .step("verify: looking up the PDF")?
-    else {
-        return Ok((false, "miss"));
-    };
-    let kv = rc.env.kv(bindings::KV).step("verify: opening KV")?;
-    let key = format!("verify:pdf:{}:{}:{}", row.id, row.pdf_hash, head.etag());
-    if let Ok(Some(v)) = kv.get(&key).text().await {
-        return Ok((v == "ok", "hit"));
-    }
-    let obj = bucket
-        .get(&row.pdf_key)
-        .execute()
-        .await
-        .step("verify: reading the PDF from R2")?;
-    let ok = match obj.as_ref().and_then(|o| o.body()) {
-        Some(b) => sha256_hex(&b.bytes().await.step("verify: reading the PDF")?) == row.pdf_hash,
-        None => false,
-    };
-    let stored = kv
-        .put(&key, if ok { "ok" } else { "mismatch" })
-        .map(|p| p.expiration_ttl(30 * 86_400));
-    if let Ok(put) = stored {
-        if let Err(e) = put.execute().await {
-            worker::console_error!("verify: could not cache the PDF check: {e}");
-        }
-    }
-    Ok((ok, "miss"))
 }

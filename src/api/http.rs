@@ -75,6 +75,16 @@ impl RequestCtx {
             .ok_or_else(|| ApiError::internal("keyed caller without org"))
     }
 
+    /// The origin links point at: `PUBLIC_BASE_URL` when set, else the request's own.
+    pub fn public_base(&self) -> String {
+        self.env
+            .var("PUBLIC_BASE_URL")
+            .map(|v| v.to_string())
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| self.url.origin().ascii_serialization())
+    }
+
     /// A query parameter, if present (first occurrence).
     pub fn query(&self, name: &str) -> Option<String> {
         self.url

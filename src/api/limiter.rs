@@ -2,10 +2,9 @@
 //! leases: the DO grants a few requests at a time (counted as used at once, so a limit is
 //! never exceeded), the isolate spends them locally, and near a limit leases shrink to one
 //! token so the count stays exact. A lease is valid within the UTC minute it was granted in;
-//! what an isolate did not spend goes back to the DO with its next call.
+//! what an isolate did not spend goes back to the DO with its next call (the leases
+//! themselves: `edge::leases`; the headers: `limits::rate_headers`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -16,66 +15,11 @@ use super::auth::Caller;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::edge::bindings;
+use crate::edge::leases::{
+    add_in_flight, in_flight, park, parked, shown, stale_unused, take_local, want,
+};
 use crate::edge::rate_limiter::LimiterCall;
-use crate::limits::{Grant, Plan, Quota, Refusal, Unused, Window};
-
-struct Lease {
-    tokens: u64,
-    quota: Quota,
-}
-
-thread_local! {
-    static LEASES: RefCell<HashMap<String, Lease>> = RefCell::new(HashMap::new());
-    /// Lease requests to each subject's DO in flight from this isolate. Requests cannot wait
-    /// on one another in Workers (a request may not resume another's I/O), so under a burst
-    /// each asks for a single token instead: nothing is parked that a refused request needed.
-    static IN_FLIGHT: RefCell<HashMap<String, u32>> = RefCell::new(HashMap::new());
-}
-
-fn in_flight(subject: &str) -> u32 {
-    IN_FLIGHT.with(|f| f.borrow().get(subject).copied().unwrap_or(0))
-}
-
-fn add_in_flight(subject: &str, delta: i32) {
-    IN_FLIGHT.with(|f| {
-        let mut f = f.borrow_mut();
-        let n = f.entry(subject.to_string()).or_insert(0);
-        *n = n.saturating_add_signed(delta);
-        if *n == 0 {
-            f.remove(subject);
-        }
-    });
-}
-
-fn minute_now() -> i64 {
-    (js_sys::Date::now() as i64).div_euclid(60_000)
-}
-
-/// How many requests to ask for at once: a tenth of the minute's allowance.
-fn want(plan: Plan) -> u64 {
-    plan.per_minute().map(|m| (m / 10).max(1)).unwrap_or(50)
-}
-
-/// Take one request from the local lease, if it has one for this minute.
-fn take_local(subject: &str) -> Option<Quota> {
-    let minute = minute_now();
-    LEASES.with(|l| {
-        let mut l = l.borrow_mut();
-        let lease = l
-            .get_mut(subject)
-            .filter(|x| x.quota.minute == minute && x.tokens > 0)?;
-        lease.tokens -= 1;
-        Some(shown(&lease.quota, lease.tokens))
-    })
-}
-
-/// The quota as the client sees it: tokens still in the lease are not spent.
-fn shown(q: &Quota, lease_left: u64) -> Quota {
-    let mut q = *q;
-    q.minute_used = q.minute_used.saturating_sub(lease_left);
-    q.day_used = q.day_used.saturating_sub(lease_left);
-    q
-}
+use crate::limits::{rate_headers, Grant, Quota, Refusal, Window};
 
 pub async fn call<T: DeserializeOwned>(
     rc: &RequestCtx,
@@ -121,21 +65,7 @@ pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
         return Ok(q);
     }
     // Hand back what a lease of an earlier minute left unspent.
-    let unused = LEASES.with(|l| {
-        let mut l = l.borrow_mut();
-        let stale = l
-            .get(subject)
-            .is_some_and(|x| x.quota.minute != minute_now());
-        if stale {
-            l.remove(subject).filter(|x| x.tokens > 0).map(|x| Unused {
-                minute: x.quota.minute,
-                day: x.quota.day,
-                tokens: x.tokens,
-            })
-        } else {
-            None
-        }
-    });
+    let unused = stale_unused(subject);
     let want = if in_flight(subject) > 0 {
         1
     } else {
@@ -157,20 +87,7 @@ pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
     add_in_flight(subject, -1);
     match outcome? {
         Ok(grant) => {
-            let left = grant.tokens - 1;
-            let parked = LEASES.with(|l| {
-                let mut l = l.borrow_mut();
-                let lease = l.entry(subject.clone()).or_insert(Lease {
-                    tokens: 0,
-                    quota: grant.quota,
-                });
-                if lease.quota.minute != grant.quota.minute {
-                    lease.tokens = 0;
-                }
-                lease.tokens += left;
-                lease.quota = grant.quota;
-                lease.tokens
-            });
+            let parked = park(subject, &grant);
             touch_key(rc, caller);
             Ok(shown(&grant.quota, parked))
         }
@@ -246,12 +163,7 @@ async fn charge_day(rc: &RequestCtx, caller: &Caller, units: u64) -> Result<Quot
         },
     )
     .await?;
-    let lease_left = LEASES.with(|l| {
-        l.borrow()
-            .get(&caller.subject)
-            .map(|x| x.tokens)
-            .unwrap_or(0)
-    });
+    let lease_left = parked(&caller.subject);
     match outcome {
         Ok(q) => Ok(shown(&q, lease_left)),
         Err(r) => {
@@ -317,43 +229,4 @@ fn too_many(caller: &Caller, r: &Refusal) -> ApiError {
         e.headers.push((k, v));
     }
     e
-}
-
-/// The rate-limit headers of a response (`X-RateLimit-*` for the day, and the IETF draft's
-/// `RateLimit-Policy` / `RateLimit` for both windows).
-pub fn rate_headers(plan: Plan, q: Option<&Quota>) -> Vec<(&'static str, String)> {
-    let Some(q) = q else {
-        return vec![
-            ("X-RateLimit-Limit", "unmetered".into()),
-            ("X-RateLimit-Remaining", "unmetered".into()),
-            ("X-RateLimit-Plan", plan.name().into()),
-        ];
-    };
-    let num = |v: Option<u64>| {
-        v.map(|v| v.to_string())
-            .unwrap_or_else(|| "unlimited".into())
-    };
-    let mut h = vec![
-        ("X-RateLimit-Limit", num(q.day_limit)),
-        ("X-RateLimit-Remaining", num(q.day_remaining())),
-        ("X-RateLimit-Plan", plan.name().into()),
-        ("X-RateLimit-Reset", q.day_reset_s.to_string()),
-    ];
-    if let (Some(ml), Some(dl)) = (q.minute_limit, q.day_limit) {
-        h.push((
-            "RateLimit-Policy",
-            format!("\"minute\";q={ml};w=60, \"day\";q={dl};w=86400"),
-        ));
-        h.push((
-            "RateLimit",
-            format!(
-                "\"minute\";r={};t={}, \"day\";r={};t={}",
-                q.minute_remaining().unwrap_or(0),
-                q.minute_reset_s,
-                q.day_remaining().unwrap_or(0),
-                q.day_reset_s
-            ),
-        ));
-    }
-    h
 }

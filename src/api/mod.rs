@@ -47,3 +47,5 @@ mod sandbox;
 mod savings;
 #[cfg(target_arch = "wasm32")]
 mod usage;
+#[cfg(target_arch = "wasm32")]
+mod verify;

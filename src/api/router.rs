@@ -6,15 +6,15 @@ use worker::{event, Context, Env, Method, Request, Response};
 
 use super::auth::{self, Caller};
 use super::http::{self, RequestCtx, Step};
-use super::limiter::rate_headers;
 use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
     admin, blancco, certificates, docs, exports, footprint, health, integrations, odata, products,
-    reference, reports, savings, usage,
+    reference, reports, savings, usage, verify,
 };
 use crate::edge::state;
+use crate::limits::rate_headers;
 
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
@@ -163,7 +163,7 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::CertificateCreate => certificates::create(rc).await,
         Route::Certificate(id) => certificates::get(rc, &id).await,
         Route::CertificateRevoke(id) => certificates::revoke(rc, &id).await,
-        Route::CertificateVerify(id) => certificates::verify(rc, &id).await,
+        Route::CertificateVerify(id) => verify::verify(rc, &id).await,
         Route::ReportCreate => reports::create(rc).await,
         Route::Report(id) => reports::get(rc, &id).await,
         Route::BlanccoSync => blancco::sync(rc).await,

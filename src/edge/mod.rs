@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod clock;
 pub mod d1;
 pub mod icecat;
+pub mod leases;
 pub mod queue;
 pub mod random;
 pub mod rate_limiter;

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use worker::{D1PreparedStatement, Env};
 
 use super::{execute, first, row, Tenant};
+use crate::certs::sha256_hex;
 use crate::edge::bindings;
 
 #[derive(Debug, Deserialize)]
@@ -105,4 +106,34 @@ pub async fn org_name(env: &Env, org_id: &str) -> worker::Result<String> {
     )
     .await?;
     Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
+}
+
+/// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so
+/// the verdict is kept in KV under the object's current etag: the next verification costs an
+/// R2 `head`, and any change to the object (a new etag) is hashed afresh. Revocation is read
+/// from D1 on every call, so it is never stale.
+pub async fn pdf_check(env: &Env, row: &Certificate) -> worker::Result<(bool, &'static str)> {
+    let bucket = env.bucket(bindings::BUCKET)?;
+    let Some(head) = bucket.head(&row.pdf_key).await? else {
+        return Ok((false, "miss"));
+    };
+    let kv = env.kv(bindings::KV)?;
+    let key = format!("verify:pdf:{}:{}:{}", row.id, row.pdf_hash, head.etag());
+    if let Ok(Some(v)) = kv.get(&key).text().await {
+        return Ok((v == "ok", "hit"));
+    }
+    let obj = bucket.get(&row.pdf_key).execute().await?;
+    let ok = match obj.as_ref().and_then(|o| o.body()) {
+        Some(b) => sha256_hex(&b.bytes().await?) == row.pdf_hash,
+        None => false,
+    };
+    let stored = kv
+        .put(&key, if ok { "ok" } else { "mismatch" })
+        .map(|p| p.expiration_ttl(30 * 86_400));
+    if let Ok(put) = stored {
+        if let Err(e) = put.execute().await {
+            worker::console_error!("verify: could not cache the PDF check: {e}");
+        }
+    }
+    Ok((ok, "miss"))
 }

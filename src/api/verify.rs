@@ -1,0 +1,124 @@
+//! `GET /certificates/{id}/verify` (public, metered per client): trusts no flag. It
+//! recomputes the content hash of the stored document, checks the signature — `ct-cert-2`
+//! with the published Ed25519 key its `kid` names (so a rotation breaks nothing), `ct-cert-1`
+//! with the HMAC key — and checks the PDF in R2 (`store::certificates::pdf_check`).
+
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::http::{self, RequestCtx, Step};
+use super::problem::ApiError;
+use crate::certs::signing;
+use crate::certs::statement::verdict;
+use crate::certs::{jcs, sha256_hex, verify_signature, SCHEMA_V2};
+use crate::edge::bindings;
+use crate::edge::signing::Purpose;
+use crate::store::certificates::{self, Certificate};
+
+const SIGNING_KEY_ID: &str = "CERT_SIGNING_KEY_ID";
+
+struct Signer {
+    key: Vec<u8>,
+    id: String,
+}
+
+fn signer(rc: &RequestCtx) -> Result<Signer, ApiError> {
+    let key = bindings::signing_key(&rc.env).ok_or_else(|| {
+        ApiError::service_unavailable(
+            "signing_unavailable",
+            "Certificates cannot be signed: CERT_SIGNING_KEY (16+ characters) is not configured.",
+        )
+    })?;
+    let id = rc
+        .env
+        .secret(SIGNING_KEY_ID)
+        .map(|s| s.to_string())
+        .or_else(|_| rc.env.var(SIGNING_KEY_ID).map(|v| v.to_string()))
+        .unwrap_or_else(|_| "default".into());
+    Ok(Signer {
+        key: key.into_bytes(),
+        id,
+    })
+}
+
+pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
+    let Some(row) = certificates::find(&rc.env, id)
+        .await
+        .step("verify: reading the record")?
+    else {
+        return Err(ApiError::not_found(format!("no certificate `{id}`")));
+    };
+    let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
+    let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
+    let (signature_ok, unknown_key) = signature_holds(rc, &row, &doc).await?;
+    let (pdf_ok, cache) = certificates::pdf_check(&rc.env, &row)
+        .await
+        .step("verify: checking the PDF")?;
+    let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
+    let valid = problems.is_empty();
+    let problems: Vec<String> = problems
+        .into_iter()
+        .map(|p| match &unknown_key {
+            Some(kid) if p.starts_with("the signature") => {
+                format!("the signing key `{kid}` is unknown: no published key has that id")
+            }
+            _ => p.to_string(),
+        })
+        .collect();
+    let result = &doc["result"];
+    let footprint = if row.kind == "savings" {
+        &result["new_device"]
+    } else {
+        result
+    };
+    let mut resp = http::json(
+        200,
+        &json!({
+            "id": row.id, "status": status, "valid": valid && row.revoked_at.is_none(),
+            "checks": { "content_hash": content_ok, "signature": signature_ok, "pdf": pdf_ok },
+            "problems": problems,
+            "content_hash": row.content_hash, "signing_key_id": row.signing_key_id,
+            "issued_at": row.issued_at, "revoked_at": row.revoked_at,
+            "issuer": doc["issuer"]["org_name"],
+            "kind": row.kind, "factor_set_version": row.factor_set_version,
+            "figures": {
+                "total_kg_co2e": footprint["total_kg_co2e"], "breakdown": footprint["breakdown"],
+                "avoided_kg_co2e": result.get("avoided_kg_co2e"),
+            },
+        }),
+    )?;
+    http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    http::set(resp.headers_mut(), "X-CarbonTrace-Verify-Cache", cache);
+    Ok(resp)
+}
+
+/// Whether the signature holds: `ct-cert-2` with the published Ed25519 key its `kid` names
+/// (any key that ever signed, so rotation breaks nothing), `ct-cert-1` with the HMAC key.
+/// The second value names a `kid` no published key has.
+async fn signature_holds(
+    rc: &RequestCtx,
+    row: &Certificate,
+    doc: &Value,
+) -> Result<(bool, Option<String>), ApiError> {
+    if doc["schema"] == SCHEMA_V2 {
+        let Some(x) =
+            crate::edge::signing::public_x(&rc.env, Purpose::Certificate, &row.signing_key_id)
+                .await
+                .step("verify: reading the signing key")?
+        else {
+            return Ok((false, Some(row.signing_key_id.clone())));
+        };
+        // The signed bytes are the RFC 8785 form of the document as stored.
+        let canonical_ok = jcs::canonicalize(doc) == row.canonical;
+        return Ok((
+            canonical_ok && signing::verify(&x, row.canonical.as_bytes(), &row.signature),
+            None,
+        ));
+    }
+    let signer = signer(rc)?;
+    Ok((
+        row.signing_key_id == signer.id
+            && verify_signature(&signer.key, &row.content_hash, &row.signature),
+        None,
+    ))
+}
