@@ -197,18 +197,13 @@ pub async fn job_status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiEr
     let params = stored_json(Some(&row.params));
     http::json(
         200,
-        &JobStatus {
-            id: &row.id,
-            status: &row.status,
-            reason: row.reason.as_deref(),
-            attempts: row.attempts as u64,
-            created_at: &row.created_at,
-            finished_at: row.finished_at.as_deref(),
-            detail: PullDetail {
+        &JobStatus::of(
+            &row.job,
+            PullDetail {
                 pages: row.pages as u64,
                 since: params["since"].clone(),
                 result: stored_json(row.result.as_deref()),
             },
-        },
+        ),
     )
 }

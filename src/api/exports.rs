@@ -84,12 +84,12 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
     if rc.wants("download", "application/zip") {
         let gone = |why: String| ApiError::new(410, "export_gone", "Export gone", why);
-        match row.status.as_str() {
+        match row.job.status.as_str() {
             "done" => {}
             "expired" | "deleted" => {
                 return Err(gone(format!(
                     "This export was {}; start a new one.",
-                    row.status
+                    row.job.status
                 )))
             }
             s => {
@@ -101,7 +101,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
                 ))
             }
         }
-        let name = format!("carbontrace-export-{}.zip", row.id);
+        let name = format!("carbontrace-export-{}.zip", row.job.id);
         return http::download(rc, &row.r2_key, "application/zip", &name)
             .await?
             .ok_or_else(|| gone("The archive is no longer stored.".into()));
@@ -109,22 +109,17 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let manifest = stored_json(row.manifest.as_deref());
     let mut resp = http::json(
         200,
-        &JobStatus {
-            id: &row.id,
-            status: &row.status,
-            reason: row.reason.as_deref(),
-            attempts: row.attempts as u64,
-            created_at: &row.created_at,
-            finished_at: row.finished_at.as_deref(),
-            detail: ExportDetail {
+        &JobStatus::of(
+            &row.job,
+            ExportDetail {
                 expires_at: &row.expires_at,
                 bytes: row.bytes,
                 counts: ExportDetail::counts(&manifest),
-                download_url: (row.status == "done")
-                    .then(|| format!("/api/v1/exports/{}?download=1", row.id)),
+                download_url: (row.job.status == "done")
+                    .then(|| format!("/api/v1/exports/{}?download=1", row.job.id)),
                 manifest,
             },
-        },
+        ),
     )?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)

@@ -105,32 +105,27 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
         .step("report: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}` for this organisation")))?;
     if rc.wants("pdf", "application/pdf") {
-        let Some(key) = row.pdf_key.as_deref().filter(|_| row.status == "done") else {
+        let Some(key) = row.pdf_key.as_deref().filter(|_| row.job.status == "done") else {
             return Err(ApiError::new(
                 409,
                 "report_not_ready",
                 "Report not ready",
                 format!(
                     "The report is {}; poll /api/v1/reports/{id} until it is done.",
-                    row.status
+                    row.job.status
                 ),
             ));
         };
-        let name = format!("carbontrace-{}-{}.pdf", row.kind, row.id);
+        let name = format!("carbontrace-{}-{}.pdf", row.kind, row.job.id);
         return http::download(rc, key, "application/pdf", &name)
             .await?
             .ok_or_else(|| ApiError::internal("the report's PDF is missing from storage"));
     }
     let mut resp = http::json(
         200,
-        &JobStatus {
-            id: &row.id,
-            status: &row.status,
-            reason: row.reason.as_deref(),
-            attempts: row.attempts as u64,
-            created_at: &row.created_at,
-            finished_at: row.finished_at.as_deref(),
-            detail: ReportDetail {
+        &JobStatus::of(
+            &row.job,
+            ReportDetail {
                 kind: &row.kind,
                 title: &row.title,
                 period: row.period.as_deref(),
@@ -142,7 +137,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
                     url: format!("/api/v1/reports/{id}?format=pdf"),
                 }),
             },
-        },
+        ),
     )?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::jobs::lifecycle::JobColumns;
+
 /// `202 Accepted` for a job just enqueued (plus the kind's own members).
 #[derive(Debug, Serialize)]
 pub struct Accepted<'a, X: Serialize> {
@@ -44,6 +46,21 @@ pub struct JobStatus<'a, X: Serialize> {
     pub finished_at: Option<&'a str>,
     #[serde(flatten)]
     pub detail: X,
+}
+
+impl<'a, X: Serialize> JobStatus<'a, X> {
+    /// A job's status from its row's lifecycle columns and its kind's own members.
+    pub fn of(job: &'a JobColumns, detail: X) -> Self {
+        JobStatus {
+            id: &job.id,
+            status: &job.status,
+            reason: job.reason.as_deref(),
+            attempts: job.attempts as u64,
+            created_at: &job.created_at,
+            finished_at: job.finished_at.as_deref(),
+            detail,
+        }
+    }
 }
 
 /// A stored JSON column, parsed (`null` when absent or unreadable).
@@ -108,19 +125,22 @@ mod tests {
 
     #[test]
     fn a_job_status_flattens_its_kind() {
-        let s = JobStatus {
-            id: "exp_1",
-            status: "done",
+        let job = JobColumns {
+            id: "exp_1".into(),
+            status: "done".into(),
             reason: None,
-            attempts: 2,
-            created_at: "2026-11-29T00:00:00Z",
-            finished_at: Some("2026-11-29T00:00:01Z"),
-            detail: PullDetail {
+            attempts: 2.0,
+            created_at: "2026-11-29T00:00:00Z".into(),
+            finished_at: Some("2026-11-29T00:00:01Z".into()),
+        };
+        let s = JobStatus::of(
+            &job,
+            PullDetail {
                 pages: 3,
                 since: json!("2026-01-01"),
                 result: json!({"imported": 1}),
             },
-        };
+        );
         let v = serde_json::to_value(&s).unwrap();
         assert_eq!(v["attempts"], 2);
         assert_eq!(v["pages"], 3);

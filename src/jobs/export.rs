@@ -96,7 +96,7 @@ impl BackgroundJob for ExportJob {
                 .await
                 .map_err(r2("storing the pending bytes"))?;
             progress.checkpoint = cp;
-            exports::save_progress(env, &row.id, &progress)
+            exports::save_progress(env, &row.job.id, &progress)
                 .await
                 .map_err(r2("saving the checkpoint"))?;
         }
@@ -138,7 +138,7 @@ impl BackgroundJob for ExportJob {
 
     async fn discard(env: &Env, job: &Claimed) {
         if let Ok(Some(row)) = exports::find(env, &job.id).await {
-            if row.status == "deleted" {
+            if row.job.status == "deleted" {
                 bindings::delete_object(env, &row.r2_key).await;
                 bindings::delete_object(env, &pending_key(&row)).await;
             }
@@ -153,7 +153,7 @@ async fn open(
     bucket: &Bucket,
     row: &Export,
 ) -> Result<(MultipartUpload, Progress, Archive), JobError> {
-    if let Some(p) = exports::progress(env, &row.id)
+    if let Some(p) = exports::progress(env, &row.job.id)
         .await
         .map_err(r2("reading the checkpoint"))?
     {
@@ -174,7 +174,11 @@ async fn open(
                 .resume_multipart_upload(&row.r2_key, &p.upload_id)
                 .map_err(r2("resuming the multipart upload"))?;
             let archive = Archive::resume(p.checkpoint.clone(), pending);
-            worker::console_log!("export {}: resuming at step {}", row.id, p.checkpoint.step);
+            worker::console_log!(
+                "export {}: resuming at step {}",
+                row.job.id,
+                p.checkpoint.step
+            );
             return Ok((upload, p, archive));
         }
     }
@@ -192,7 +196,7 @@ async fn open(
         parts: Vec::new(),
         checkpoint: Default::default(),
     };
-    exports::save_progress(env, &row.id, &progress)
+    exports::save_progress(env, &row.job.id, &progress)
         .await
         .map_err(r2("saving the upload id"))?;
     Ok((upload, progress, Archive::default()))

@@ -60,6 +60,18 @@ impl std::fmt::Display for Status {
     }
 }
 
+/// The lifecycle columns every job table has (reports, exports, pulls), read with the row
+/// (`#[serde(flatten)]` in each table's row type).
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct JobColumns {
+    pub id: String,
+    pub status: String,
+    pub reason: Option<String>,
+    pub attempts: f64,
+    pub created_at: String,
+    pub finished_at: Option<String>,
+}
+
 /// The kinds of background job, each with its own table (its row is what a client polls).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -132,7 +132,7 @@ async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobErr
     let generated_at = now_iso();
     let pdf = render(
         &ReportMeta {
-            id: &row.id,
+            id: &row.job.id,
             kind: &row.kind,
             title: &row.title,
             org: &org,
@@ -143,7 +143,7 @@ async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobErr
         &fleet,
     );
     let total_ms = now_ms() - started;
-    let key = format!("reports/{}/{}.pdf", row.org_id, row.id);
+    let key = format!("reports/{}/{}.pdf", row.org_id, row.job.id);
     let bytes = pdf.len();
     bindings::put_object(env, &key, pdf, "application/pdf")
         .await

@@ -5,20 +5,17 @@ use worker::Env;
 
 use super::{execute, first, row, Tenant};
 use crate::edge::clock::now_iso;
+use crate::jobs::lifecycle::JobColumns;
 
 #[derive(Debug, Deserialize)]
 pub struct Export {
-    pub id: String,
+    #[serde(flatten)]
+    pub job: JobColumns,
     pub org_id: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub created_at: String,
-    pub finished_at: Option<String>,
     pub expires_at: String,
     pub r2_key: String,
     pub bytes: Option<f64>,
     pub manifest: Option<String>,
-    pub attempts: f64,
 }
 
 const COLUMNS: &str =

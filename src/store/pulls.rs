@@ -4,19 +4,16 @@ use serde::Deserialize;
 use worker::Env;
 
 use super::{row, Tenant};
+use crate::jobs::lifecycle::JobColumns;
 
 #[derive(Debug, Deserialize)]
 pub struct Pull {
-    pub id: String,
+    #[serde(flatten)]
+    pub job: JobColumns,
     pub params: String,
-    pub status: String,
-    pub reason: Option<String>,
     pub cursor: Option<String>,
     pub pages: f64,
     pub result: Option<String>,
-    pub created_at: String,
-    pub finished_at: Option<String>,
-    pub attempts: f64,
 }
 
 const COLUMNS: &str =

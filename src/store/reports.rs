@@ -4,26 +4,23 @@ use serde::Deserialize;
 use worker::Env;
 
 use super::{row, Tenant};
+use crate::jobs::lifecycle::JobColumns;
 
 #[derive(Debug, Deserialize)]
 pub struct Report {
-    pub id: String,
+    #[serde(flatten)]
+    pub job: JobColumns,
     pub org_id: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub title: String,
     pub period: Option<String>,
     pub source: String,
-    pub status: String,
-    pub reason: Option<String>,
-    pub created_at: String,
     pub started_at: Option<String>,
-    pub finished_at: Option<String>,
     pub request_key: String,
     pub pdf_key: Option<String>,
     pub pdf_bytes: Option<f64>,
     pub summary: Option<String>,
-    pub attempts: f64,
 }
 
 const COLUMNS: &str = "id, org_id, type, title, period, source, status, reason, created_at, \
