@@ -15,7 +15,7 @@ use super::problem::{parse_json, ApiError};
 use super::routes::JWKS_PATH;
 use crate::certs::signing::KeyPair;
 use crate::certs::statement::statement;
-use crate::certs::{jcs, sha256_hex, SCHEMA, SCHEMA_V2};
+use crate::certs::{jcs, sha256_hex, SCHEMA_V2};
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
@@ -38,7 +38,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             201,
             &json!({
                 "id": "cert_sandbox_0000000000000000", "kind": s.kind, "content_hash": null, "signature": null,
-                "verification_url": null, "certificate": { "schema": SCHEMA, "request": s.request, "result": s.result, "asset": s.asset },
+                "verification_url": null, "certificate": { "schema": SCHEMA_V2, "request": s.request, "result": s.result, "asset": s.asset },
                 "_sandbox": true, "note": "sandbox certificates are not signed and not stored",
             }),
         );
