@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared" / "data"
 OUT = ROOT / "factors"
-FACTOR_SET_VERSION = "2026.11.1"
+FACTOR_SET_VERSION = "2026.11.2"
 
 GRID_ATTRIBUTION = ("Our World in Data based on Ember (2025) and Energy Institute - "
                     "Statistical Review of World Energy (2024), CC BY 4.0")
@@ -71,11 +71,46 @@ def num(v):
         return None
 
 
-def storage_gb(text):
-    total = 0.0
-    for amount, unit in re.findall(r"(\d+(?:\.\d+)?)\s*(TB|GB)", (text or "").upper()):
-        total += float(amount) * (1000.0 if unit == "TB" else 1.0)
-    return total or None
+# Categories whose untyped storage ("512GB") is flash.
+FLASH_CATEGORIES = {"laptop", "desktop", "smartphone", "tablet", "workstation", "thin_client",
+                    "gaming", "iot", "multimedia", "entertainment"}
+
+
+def drives(text, category):
+    """(ssd_gb, hdd_gb) from the free-text `hard_drive` column: "x2 300GB 2.5in HDD x1 1TB 2.5in
+    HDD" counts 1,600 GB of HDD; "SSD 256GB" and, on client devices, an untyped "512GB" are
+    flash; "No Hard Drive" and "0 SSD" are a known zero; "4 SSD" (no size) and printer speeds
+    ("24ppm") are unknown. None = not stated."""
+    t = (text or "").upper().strip()
+    if not t or "PPM" in t:
+        return None, None
+    if t == "NO HARD DRIVE":
+        return 0.0, 0.0
+    if t == "0 SSD":
+        return 0.0, None
+    ssd = hdd = 0.0
+    found = {"SSD": False, "HDD": False}
+    lead = "SSD" if t.startswith("SSD") else "HDD" if t.startswith("HDD") else None
+    for count, amount, unit, kind in re.findall(
+            r"(?:X(\d+)\s+)?(\d+(?:\.\d+)?)\s*(TB|GB)\b(?:\s*[\d.]+IN)?\s*(SSD|HDD)?", t):
+        kind = kind or lead or ("SSD" if category in FLASH_CATEGORIES else None)
+        if kind is None:
+            continue
+        gb = float(amount) * (1000.0 if unit == "TB" else 1.0) * int(count or 1)
+        found[kind] = True
+        if kind == "SSD":
+            ssd += gb
+        else:
+            hdd += gb
+    if not (found["SSD"] or found["HDD"]):
+        return None, None
+    # A configuration that lists drives states both kinds (an absent kind is zero).
+    return ssd, hdd
+
+
+def storage_gb(text, category):
+    ssd, hdd = drives(text, category)
+    return (ssd or 0.0) + (hdd or 0.0) or None
 
 
 def med(values, digits=4):
@@ -134,7 +169,8 @@ def derive_catalogue():
             "use_location": PCF_LOCATION.get(r["use_location"], r["use_location"] or None),
             "assembly_location": r["assembly_location"] or None,
             "weight_kg": num(r["weight_kg"]), "screen_size_in": num(r["screen_size_in"]),
-            "memory_gb": num(r["memory_gb"]), "storage_gb": storage_gb(r["hard_drive"]),
+            "memory_gb": num(r["memory_gb"]), "storage_gb": storage_gb(r["hard_drive"], cat),
+            "ssd_gb": drives(r["hard_drive"], cat)[0], "hdd_gb": drives(r["hard_drive"], cat)[1],
             "hard_drive": r["hard_drive"] or None, "cpu_count": num(r["number_cpu"]),
             "report_date": r["report_date"] or None,
             "report_year": int(num(r["report_year"])) if num(r["report_year"]) else None,

@@ -216,3 +216,72 @@ fn unknown_or_ambiguous_products_name_the_field() {
     named.category = Some("laptop".into());
     assert_eq!(engine.footprint(&named).unwrap().source, Source::Model);
 }
+
+/// Every spec the API accepts counts or says it doesn't: for a typical device of each
+/// category, each spec at two values either moves the total or is listed in `ignored` with a
+/// reason (the same body through the API in tests/e2e/footprint.test.mjs).
+#[test]
+fn every_spec_changes_the_total_or_is_listed_as_ignored() {
+    let engine = Engine::builtin();
+    let factors = FactorSet::builtin();
+    // Two plausible values of each spec for the category (a 2.4 kg phone is not a phone).
+    let specs = |cat: &str| -> [(&'static str, f64, f64); 7] {
+        let (screen, weight, memory, ssd) = match cat {
+            "smartphone" => ((6.1, 6.7), (0.17, 0.22), (4.0, 8.0), (128.0, 512.0)),
+            "tablet" => ((10.2, 12.9), (0.45, 0.7), (4.0, 8.0), (64.0, 256.0)),
+            "monitor" => ((23.8, 27.0), (4.5, 6.5), (8.0, 16.0), (256.0, 512.0)),
+            "server" => ((15.6, 17.3), (18.0, 30.0), (32.0, 256.0), (480.0, 1920.0)),
+            "desktop" => ((23.8, 27.0), (5.0, 8.0), (8.0, 32.0), (256.0, 1024.0)),
+            "printer" => ((4.3, 7.0), (12.0, 20.0), (1.0, 2.0), (0.0, 32.0)),
+            _ => ((13.3, 15.6), (1.3, 2.0), (8.0, 32.0), (256.0, 1024.0)),
+        };
+        [
+            ("screen_size_in", screen.0, screen.1),
+            ("weight_kg", weight.0, weight.1),
+            ("release_year", 2019.0, 2022.0),
+            ("memory_gb", memory.0, memory.1),
+            ("ssd_gb", ssd.0, ssd.1),
+            ("hdd_gb", 0.0, 2000.0),
+            ("cpu_count", 1.0, 2.0),
+        ]
+    };
+    let mut counted = 0;
+    for cat in [
+        "laptop",
+        "desktop",
+        "monitor",
+        "server",
+        "smartphone",
+        "tablet",
+        "printer",
+    ] {
+        for (field, a, b) in specs(cat) {
+            let body = |v: f64| json!({"category": cat, "product": {"brand": "Dell"}, "specs": {field: v}});
+            let run = |v: f64| {
+                let input = parse_device(&body(v), "", factors).expect("valid");
+                engine.footprint(&input).expect("model answers")
+            };
+            let (fa, fb) = (run(a), run(b));
+            let path = format!("specs.{field}");
+            let ignored = fb.ignored.iter().find(|i| i.field == path);
+            if (fa.total_kg_co2e - fb.total_kg_co2e).abs() < 1e-9 {
+                let why = ignored.unwrap_or_else(|| {
+                    panic!(
+                        "{cat}: {field} {a} → {b} leaves {} and is not listed as ignored",
+                        fa.total_kg_co2e
+                    )
+                });
+                assert!(!why.reason.is_empty());
+            } else {
+                counted += 1;
+            }
+            assert_eq!(
+                fa.ignored.iter().any(|i| i.field == path),
+                ignored.is_some(),
+                "{cat}: {field} ignored at one value only"
+            );
+        }
+    }
+    // Memory, storage and CPU count move servers; screen and year move laptops.
+    assert!(counted >= 12, "only {counted} spec changes moved a total");
+}

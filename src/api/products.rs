@@ -184,7 +184,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let mut body = json!({
         "id": p.id, "brand": p.brand, "name": p.name, "category": p.category, "segment": p.segment,
         "specs": { "screen_size_in": p.screen_size_in, "memory_gb": p.memory_gb, "storage_gb": p.storage_gb,
-                   "hard_drive": p.hard_drive, "weight_kg": p.weight_kg, "cpu_count": p.cpu_count,
+                   "ssd_gb": p.ssd_gb, "hdd_gb": p.hdd_gb, "hard_drive": p.hard_drive, "weight_kg": p.weight_kg, "cpu_count": p.cpu_count,
                    "server_type": p.server_type, "assembly_location": p.assembly_location },
         "published_footprint": {
             "total_kg_co2e": p.total_kg,

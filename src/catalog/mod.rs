@@ -33,7 +33,13 @@ pub struct Product {
     pub weight_kg: Option<f64>,
     pub screen_size_in: Option<f64>,
     pub memory_gb: Option<f64>,
+    /// Total stated storage (SSD + HDD), GB.
     pub storage_gb: Option<f64>,
+    /// Flash and spinning storage as parsed from `hard_drive` (0 = stated absent), GB.
+    #[serde(default)]
+    pub ssd_gb: Option<f64>,
+    #[serde(default)]
+    pub hdd_gb: Option<f64>,
     pub hard_drive: Option<String>,
     pub cpu_count: Option<f64>,
     pub report_date: Option<String>,

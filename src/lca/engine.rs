@@ -19,11 +19,11 @@ use crate::factors::{Category, FactorSet};
 use crate::validation::FieldError;
 use crate::version::METHODOLOGY_VERSION;
 
-use super::input::DeviceInput;
-use super::model::{Model, Query};
+use super::input::{DeviceInput, Specs};
+use super::model::{Model, Query, Spec, RANGE_CONFIDENCE};
 use super::{
-    round2, Assumption, Breakdown, Footprint, Methodology, ProductSummary, Provenance, Source,
-    Uncertainty, Value,
+    round2, Assumption, Breakdown, Footprint, Ignored, Methodology, ProductSummary, Provenance,
+    Source, Uncertainty, Value,
 };
 
 /// Relative half-width used for a published PCF whose manufacturer states no error margin
@@ -308,6 +308,14 @@ impl<'a> Engine<'a> {
             source: Source::ManufacturerPcf,
             assumptions,
             defaulted,
+            ignored: given_specs(&input.specs)
+                .map(|field| Ignored {
+                    field,
+                    reason:
+                        "the product's published PCF is used as published: specs do not change it"
+                            .into(),
+                })
+                .collect(),
             warnings,
             methodology: self.methodology(),
         }
@@ -329,21 +337,31 @@ impl<'a> Engine<'a> {
         let q = Query {
             category: cat_id,
             brand,
+            name: input.product.as_ref().and_then(|p| p.model.as_deref()),
             region,
             screen_size_in: input.specs.screen_size_in,
             weight_kg: input.specs.weight_kg,
             release_year: input.specs.release_year,
             yearly_kwh: plan.kwh.as_ref().map(|k| k.0),
             lifetime_years: (plan.lifetime_src == Provenance::Provided).then_some(plan.lifetime),
+            memory_gb: input.specs.memory_gb,
+            ssd_gb: input.specs.ssd_gb,
+            hdd_gb: input.specs.hdd_gb,
+            cpu_count: input.specs.cpu_count,
         };
         let estimate = self.model.estimate(&q);
-        let (embodied, band) = match &estimate {
-            Some(e) => (e.embodied_kg, e.band),
+        let (embodied, band, method) = match &estimate {
+            Some(e) if e.pooled => (e.embodied_kg, e.band, RANGE_POOLED),
+            Some(e) => (e.embodied_kg, e.band, RANGE_OWN),
             None => {
                 warnings.push(format!(
                     "no published PCF of a {cat_id} to learn from: category median used"
                 ));
-                (cat.total_kg * (1.0 - cat.use_share), (0.5, 1.5))
+                (
+                    cat.total_kg * (1.0 - cat.use_share),
+                    (0.5, 1.5),
+                    "category median ±50% (no published PCF of the category to calibrate on)",
+                )
             }
         };
         if let Some(e) = &estimate {
@@ -368,7 +386,7 @@ impl<'a> Engine<'a> {
         };
         let convention = match conv_region {
             Some(c) if !PCF_REGIONS.contains(&c) => None,
-            r => self.model.convention(brand, r),
+            r => self.model.convention(cat_id, brand, r),
         };
         let (g, g_src, g_note) = match convention {
             Some(g) => (
@@ -428,8 +446,17 @@ impl<'a> Engine<'a> {
             warnings.push(note.clone());
         }
 
+        let ignored: Vec<Ignored> = given_specs(&input.specs)
+            .filter_map(|field| {
+                let reason = match Spec::ALL.into_iter().find(|s| s.field() == field) {
+                    Some(spec) => self.model.ignored(cat_id, spec)?,
+                    None => "assembly location does not enter the model: published PCFs include their own transport, and few state where they were assembled".into(),
+                };
+                Some(Ignored { field, reason })
+            })
+            .collect();
+
         let total = stages.total();
-        let use_kg = stages.use_kg;
         Ok(Footprint {
             product: input.product.as_ref().map(|p| ProductSummary {
                 id: None,
@@ -441,14 +468,15 @@ impl<'a> Engine<'a> {
             total_kg_co2e: round2(total),
             breakdown: stages.rounded(),
             uncertainty: Uncertainty {
-                low_kg: round2(embodied * band.0 + use_kg),
-                high_kg: round2(embodied * band.1 + use_kg),
-                confidence: 0.8,
-                method: "10th–90th percentile of the model's leave-one-out errors in this category",
+                low_kg: round2(total * band.0),
+                high_kg: round2(total * band.1),
+                confidence: RANGE_CONFIDENCE,
+                method,
             },
             source: Source::Model,
             assumptions,
             defaulted,
+            ignored,
             warnings,
             methodology: self.methodology(),
         })
@@ -461,6 +489,34 @@ impl<'a> Engine<'a> {
             approach: "ISO 14067 / GHG Protocol product lifecycle, PAIA-aligned streamlined LCA",
         }
     }
+}
+
+/// The range of a model estimate: split-conformal, see `lca::model`.
+const RANGE_OWN: &str = "90% split-conformal interval from the model's leave-one-out errors on published totals of this category (devices with and without a known yearly energy calibrated apart)";
+const RANGE_POOLED: &str = "90% split-conformal interval from the model's leave-one-out errors on published totals, pooled over categories with fewer than 30 products";
+
+/// The fields of `specs` the caller gave.
+fn given_specs(specs: &Specs) -> impl Iterator<Item = &'static str> {
+    let given = [
+        specs.screen_size_in,
+        specs.weight_kg,
+        specs.release_year,
+        specs.memory_gb,
+        specs.ssd_gb,
+        specs.hdd_gb,
+        specs.cpu_count,
+    ];
+    Spec::ALL
+        .into_iter()
+        .zip(given)
+        .filter(|(_, v)| v.is_some())
+        .map(|(s, _)| s.field())
+        .chain(
+            specs
+                .assembly_location
+                .as_ref()
+                .map(|_| "specs.assembly_location"),
+        )
 }
 
 fn grid_assumption(

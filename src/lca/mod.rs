@@ -93,9 +93,17 @@ impl Breakdown {
 pub struct Uncertainty {
     pub low_kg: f64,
     pub high_kg: f64,
-    /// Probability the range is meant to cover (e.g. 0.8 for a 10th–90th percentile band).
+    /// Probability the range covers the true footprint (0.9: a 90% interval, calibrated for
+    /// model estimates, the manufacturer's margin for published PCFs).
     pub confidence: f64,
     pub method: &'static str,
+}
+
+/// A given input that did not count, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Ignored {
+    pub field: &'static str,
+    pub reason: String,
 }
 
 /// The product a result is about.
@@ -131,6 +139,8 @@ pub struct Footprint {
     pub assumptions: Vec<Assumption>,
     /// Names of the inputs that took a default, so a caller knows what to supply.
     pub defaulted: Vec<&'static str>,
+    /// Inputs the caller gave that did not change the figure, each with the reason.
+    pub ignored: Vec<Ignored>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
     pub methodology: Methodology,

@@ -105,6 +105,54 @@ test('a batch answers in order, with one problem per bad item', async () => {
   assert.ok(Math.abs(r.body.summary.total_kg_co2e - (a.total_kg_co2e + c.total_kg_co2e)) < 0.02);
 });
 
+// Issue 15: every category answers with a 90% range; every spec moves the total or is listed
+// in `ignored` with its reason. One batch of 7 categories × 7 specs × 2 values.
+test('every category answers with a 90% range, and every spec counts or is listed as ignored', async () => {
+  const plausible = {
+    smartphone: { screen_size_in: [6.1, 6.7], weight_kg: [0.17, 0.22], memory_gb: [4, 8], ssd_gb: [128, 512] },
+    tablet: { screen_size_in: [10.2, 12.9], weight_kg: [0.45, 0.7], memory_gb: [4, 8], ssd_gb: [64, 256] },
+    monitor: { screen_size_in: [23.8, 27], weight_kg: [4.5, 6.5], memory_gb: [8, 16], ssd_gb: [256, 512] },
+    server: { screen_size_in: [15.6, 17.3], weight_kg: [18, 30], memory_gb: [32, 256], ssd_gb: [480, 1920] },
+    desktop: { screen_size_in: [23.8, 27], weight_kg: [5, 8], memory_gb: [8, 32], ssd_gb: [256, 1024] },
+    printer: { screen_size_in: [4.3, 7], weight_kg: [12, 20], memory_gb: [1, 2], ssd_gb: [0, 32] },
+    laptop: { screen_size_in: [13.3, 15.6], weight_kg: [1.3, 2], memory_gb: [8, 32], ssd_gb: [256, 1024] },
+  };
+  const pairs = [];
+  for (const [category, v] of Object.entries(plausible)) {
+    const values = { ...v, release_year: [2019, 2022], hdd_gb: [0, 2000], cpu_count: [1, 2] };
+    for (const [field, [a, b]] of Object.entries(values)) pairs.push({ category, field, a, b });
+  }
+  const devices = pairs.flatMap(({ category, field, a, b }) => [a, b].map((x) => ({ category, product: { brand: 'Dell' }, specs: { [field]: x } })));
+  const r = await api('POST', '/footprint/batch', { body: { devices } });
+  assert.equal(r.status, 200, r.text.slice(0, 500));
+  assert.equal(r.body.summary.failed, 0);
+  let moved = 0;
+  pairs.forEach(({ category, field, a, b }, i) => {
+    const [fa, fb] = [r.body.results[2 * i], r.body.results[2 * i + 1]];
+    for (const f of [fa, fb]) {
+      assert.equal(f.uncertainty.confidence, 0.9, `${category}: ${JSON.stringify(f.uncertainty)}`);
+      assert.ok(f.uncertainty.low_kg <= f.total_kg_co2e && f.total_kg_co2e <= f.uncertainty.high_kg);
+    }
+    const listed = fb.ignored.find((x) => x.field === `specs.${field}`);
+    assert.equal(Boolean(fa.ignored.find((x) => x.field === `specs.${field}`)), Boolean(listed), `${category} ${field}`);
+    if (fa.total_kg_co2e === fb.total_kg_co2e) {
+      assert.ok(listed && listed.reason.length > 10, `${category}: specs.${field} ${a} → ${b} changes nothing and is not listed as ignored`);
+    } else {
+      moved += 1;
+    }
+  });
+  assert.ok(moved >= 12, `only ${moved} spec changes moved a total`);
+
+  // The issue's example: a Dell server with 8 GB or 64 GB of memory no longer gets one figure.
+  const server = (gb) => ({ category: 'server', product: { brand: 'Dell' }, specs: { memory_gb: gb, weight_kg: 20 }, use: { yearly_kwh: 1200 } });
+  const [s8, s64] = (await api('POST', '/footprint/batch', { body: { devices: [server(8), server(64)] } })).body.results;
+  assert.ok(s64.total_kg_co2e > s8.total_kg_co2e, `${s8.total_kg_co2e} vs ${s64.total_kg_co2e}`);
+  assert.deepEqual(s8.ignored, []);
+  // A catalogue product is answered as published: every spec given is listed as ignored.
+  const pub = (await api('POST', '/footprint', { body: { product: { id: catalogue[0].id }, specs: { memory_gb: 16 } } })).body;
+  assert.equal(pub.ignored[0].field, 'specs.memory_gb');
+});
+
 test('batch size is limited by plan', async () => {
   const eleven = Array.from({ length: 11 }, () => ({ category: 'monitor' }));
   const free = (await createKey('free')).key;
