@@ -799,9 +799,9 @@ impl CategoryFit {
         let mut share = 0.0;
         for &(i, w) in nb {
             let mut v = self.rows[i].ln_embodied;
-            for c in 0..COMPONENTS {
-                if let (Some(b), false) = (self.beta[c], q[c].is_nan()) {
-                    v += b * (q[c] - self.component(i, c));
+            for (c, (beta, z)) in self.beta.iter().zip(q).enumerate() {
+                if let (Some(b), false) = (beta, z.is_nan()) {
+                    v += b * (z - self.component(i, c));
                 }
             }
             ln_e += w * v;
