@@ -26,6 +26,8 @@ BPID=$!
 cleanup() { kill -- "-$DPID" "-$BPID" 2>/dev/null || true; stop_test_server; }
 trap cleanup EXIT
 DIRECT="http://127.0.0.1:$DPORT"; BOA="http://127.0.0.1:$BPORT"
+# The direct server answers /health before its D1 migrations are applied: wait for its line.
+for _ in $(seq 1 120); do grep -q "^serving on" "$CT_STATE_DIR/direct.log" && break; sleep 0.5; done
 for url in "$DIRECT/api/v1/health" "$BOA/v1/utils/version"; do
   for _ in $(seq 1 120); do curl -fsS "$url" >/dev/null 2>&1 && break; sleep 0.5; done
   curl -fsS "$url" >/dev/null || { log "not serving: $url"; tail -20 "$CT_STATE_DIR"/*.log; exit 1; }

@@ -26,6 +26,8 @@ const mf = new Miniflare(convertV4MiniflareOptions({
   log: new Log(LogLevel.WARN),
   logRequests: false,
   unsafeTriggerHandlers: true,
+  // CT_INSPECTOR_PORT: the V8 inspector, for CPU profiles of the worker (scripts/profile.mjs).
+  ...(process.env.CT_INSPECTOR_PORT ? { inspectorPort: Number(process.env.CT_INSPECTOR_PORT) } : {}),
   resourcePersistencePath: state,
   workers: [{
     name: 'carbontrace',

@@ -1,6 +1,8 @@
 //! Metering through the subject's rate-limit Durable Object, kept off the hot path with
 //! leases: the DO grants a few requests at a time (counted as used at once, so a limit is
-//! never exceeded), the isolate spends them locally, and near a limit leases shrink to one
+//! never exceeded), the isolate spends them locally and renews a lease of 10+ before it runs
+//! out (after a response, so no request waits on the round trip under steady load; a request
+//! that finds none waits briefly for one on its way), and near a limit leases shrink to one
 //! token so the count stays exact. A lease is valid within the UTC minute it was granted in;
 //! what an isolate did not spend goes back to the DO with its next call (the leases
 //! themselves: `edge::leases`; the headers: `limits::rate_headers`).
@@ -9,7 +11,7 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use worker::{Method, Request, RequestInit};
+use worker::{Env, Method, Request, RequestInit};
 
 use super::auth::Caller;
 use super::http::{self, RequestCtx, Step};
@@ -26,8 +28,16 @@ pub async fn call<T: DeserializeOwned>(
     subject: &str,
     c: &LimiterCall,
 ) -> Result<Result<T, Refusal>, ApiError> {
-    let stub = rc
-        .env
+    call_env(&rc.env, subject, c).await
+}
+
+/// [`call`] from an `Env` alone (a lease refill runs after its request's response).
+async fn call_env<T: DeserializeOwned>(
+    env: &Env,
+    subject: &str,
+    c: &LimiterCall,
+) -> Result<Result<T, Refusal>, ApiError> {
+    let stub = env
         .durable_object(bindings::RATE_LIMITER)
         .and_then(|ns| ns.get_by_name(subject))
         .step("rate limiter: addressing it")?;
@@ -62,7 +72,22 @@ pub async fn call<T: DeserializeOwned>(
 pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
     let subject = &caller.subject;
     if let Some(q) = take_local(subject) {
+        refill_early(rc, caller);
         return Ok(q);
+    }
+    // A lease is on its way (a refill, or another request's call): wait for it a little
+    // rather than make one more round trip to the Durable Object. Under a burst this is what
+    // keeps most requests off the DO (each call also persists the counter and its usage row).
+    if in_flight(subject) > 0 {
+        for _ in 0..WAIT_FOR_LEASE_MS {
+            worker::Delay::from(Duration::from_millis(1)).await;
+            if let Some(q) = take_local(subject) {
+                return Ok(q);
+            }
+            if in_flight(subject) == 0 {
+                break;
+            }
+        }
     }
     // Hand back what a lease of an earlier minute left unspent.
     let unused = stale_unused(subject);
@@ -87,7 +112,7 @@ pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
     add_in_flight(subject, -1);
     match outcome? {
         Ok(grant) => {
-            let parked = park(subject, &grant);
+            let parked = park(subject, &grant, 1);
             touch_key(rc, caller);
             Ok(shown(&grant.quota, parked))
         }
@@ -106,6 +131,47 @@ pub async fn take(rc: &RequestCtx, caller: &Caller) -> Result<Quota, ApiError> {
             take_local(subject).ok_or_else(|| too_many(caller, &refusal))
         }
     }
+}
+
+/// Longest a request waits for a lease already on its way before asking the DO itself (ms).
+const WAIT_FOR_LEASE_MS: u32 = 20;
+/// Leases of at least this many requests are renewed ahead (plans of 100+ a minute); smaller
+/// ones stay exact, one call per lease.
+const REFILL_MIN_LEASE: u64 = 10;
+
+/// Renew a lease before it runs out: when a quarter of it is left, ask the DO for the next
+/// one after this request's response (`waitUntil`), so that under steady load no request waits
+/// on the round trip. Tokens arrive for the minute the DO grants them in; a refusal parks
+/// nothing (the next request that finds no token asks, and gets the 429 itself).
+fn refill_early(rc: &RequestCtx, caller: &Caller) {
+    let subject = &caller.subject;
+    let want = want(caller.plan);
+    if want < REFILL_MIN_LEASE || in_flight(subject) > 0 || parked(subject) > want / 4 {
+        return;
+    }
+    add_in_flight(subject, 1);
+    let env = rc.env.clone();
+    let subject = subject.clone();
+    let call = LimiterCall::Acquire {
+        plan: caller.plan,
+        want,
+        unused: None,
+        subject: subject.clone(),
+        org_id: caller.org_id.clone(),
+    };
+    touch_key(rc, caller);
+    rc.ctx.wait_until(async move {
+        let outcome: Result<Result<Grant, Refusal>, ApiError> =
+            call_env(&env, &subject, &call).await;
+        add_in_flight(&subject, -1);
+        match outcome {
+            Ok(Ok(grant)) => {
+                park(&subject, &grant, 0);
+            }
+            Ok(Err(_)) => {}
+            Err(e) => worker::console_error!("rate limiter: lease refill failed: {e}"),
+        }
+    });
 }
 
 /// Admit the work a request asks for before doing it: `units` (devices, reports) against the
@@ -182,14 +248,26 @@ async fn charge_day(rc: &RequestCtx, caller: &Caller, units: u64) -> Result<Quot
     }
 }
 
-/// Record when a key was last used (once per lease, after the response).
+/// Record when a key was last used: at most once a minute per key and isolate, after the
+/// response (a key's `last_used_at` is shown to the minute).
 fn touch_key(rc: &RequestCtx, caller: &Caller) {
     let Some(key_id) = caller.key_id.clone() else {
         return;
     };
+    let minute = (js_sys::Date::now() / 60_000.0) as i64;
+    let fresh = TOUCHED.with(|t| {
+        let mut t = t.borrow_mut();
+        if t.len() > 10_000 {
+            t.clear();
+        }
+        t.insert(key_id.clone(), minute) != Some(minute)
+    });
     let Ok(db) = rc.env.d1(bindings::DB) else {
         return;
     };
+    if !fresh {
+        return;
+    }
     let now = js_sys::Date::new_0()
         .to_iso_string()
         .as_string()
@@ -202,6 +280,12 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
             let _ = stmt.run().await;
         }
     });
+}
+
+thread_local! {
+    /// The minute each key's `last_used_at` was last written from this isolate.
+    static TOUCHED: std::cell::RefCell<std::collections::HashMap<String, i64>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
 fn too_many(caller: &Caller, r: &Refusal) -> ApiError {

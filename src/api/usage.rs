@@ -7,6 +7,7 @@ use worker::Response;
 use super::http::{self, RequestCtx};
 use super::limiter;
 use super::problem::ApiError;
+use crate::edge::leases::{parked, shown};
 use crate::edge::rate_limiter::LimiterCall;
 use crate::limits::{Quota, Refusal};
 
@@ -14,7 +15,8 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let c = rc.caller.clone();
     let q: Result<Quota, Refusal> =
         limiter::call(rc, &c.subject, &LimiterCall::Quota { plan: c.plan }).await?;
-    let q = q.unwrap_or_else(|r| r.quota);
+    // What this isolate holds leased and has not spent is not used yet.
+    let q = shown(&q.unwrap_or_else(|r| r.quota), parked(&c.subject));
     let iso = |ms: i64| {
         js_sys::Date::new(&(ms as f64).into())
             .to_iso_string()
@@ -32,7 +34,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         "remaining": { "this_minute": q.minute_remaining(), "today": q.day_remaining() },
         "resets": { "minute_in_s": q.minute_reset_s, "day_in_s": q.day_reset_s,
                     "minute_at": iso((q.minute + 1) * 60_000), "day_at": iso((q.day + 1) * 86_400_000) },
-        "note": "counts include requests leased to edge isolates and not yet spent (at most a few per minute)",
+        "note": "counts include requests other edge isolates hold leased and have not spent yet (each at most a tenth of the minute's allowance, a quarter more while renewing)",
     });
     if c.sandbox() {
         body["_sandbox"] = json!(true);

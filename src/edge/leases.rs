@@ -83,8 +83,9 @@ pub fn stale_unused(subject: &str) -> Option<Unused> {
     })
 }
 
-/// Keep what a grant gave beyond the request it was for; the tokens now parked.
-pub fn park(subject: &str, grant: &Grant) -> u64 {
+/// Keep what a grant gave beyond the `used_now` requests it was for (1 for a request's own
+/// call, 0 for a refill); the tokens now parked.
+pub fn park(subject: &str, grant: &Grant, used_now: u64) -> u64 {
     LEASES.with(|l| {
         let mut l = l.borrow_mut();
         let lease = l.entry(subject.to_string()).or_insert(Lease {
@@ -94,7 +95,7 @@ pub fn park(subject: &str, grant: &Grant) -> u64 {
         if lease.quota.minute != grant.quota.minute {
             lease.tokens = 0;
         }
-        lease.tokens += grant.tokens - 1;
+        lease.tokens += grant.tokens.saturating_sub(used_now);
         lease.quota = grant.quota;
         lease.tokens
     })

@@ -66,6 +66,30 @@ test('M concurrent requests against a per-minute limit of N: exactly N pass, the
   assert.equal(u.body.remaining.this_minute, 0);
 });
 
+test('large leases are renewed ahead: every request counted once, the limit still exact', async () => {
+  // Enterprise: 500 a minute, leases of 50 renewed when a quarter is left (after a response),
+  // so most requests never wait on the rate-limit Durable Object.
+  const k = await createKey('enterprise');
+  await freshMinute(30);
+  const wave = () => Promise.all(Array.from({ length: 16 }, () => api('POST', '/footprint', { body: laptop, token: k.key })));
+  const seen = [];
+  for (let i = 0; i < 10; i++) seen.push(...await wave()); // 160 requests, 16 at a time
+  assert.deepEqual([...new Set(seen.map((r) => r.status))], [200]);
+  const remaining = seen.map((r) => Number(r.headers.get('x-ratelimit-remaining')));
+  assert.ok(Math.min(...remaining) >= 500 - 160, `remaining went down to ${Math.min(...remaining)}`);
+  const u = await api('GET', '/usage', { token: k.key });
+  assert.equal(u.body.used.this_minute, 160, 'leased but unspent requests are not shown as used');
+  // The key's last use is recorded (once a minute per isolate, not per lease).
+  const [row] = await d1(`SELECT last_used_at FROM api_keys WHERE id = '${k.id}'`);
+  assert.ok(row.last_used_at, 'last_used_at set');
+  // Past the limit nothing leaks: 500 − 160 more pass, then 429s.
+  const rest = [];
+  for (let i = 0; i < 23; i++) rest.push(...await wave()); // 368 more
+  const ok = rest.filter((r) => r.status === 200).length;
+  assert.equal(ok, 500 - 160);
+  assert.ok(rest.slice(-16).every((r) => r.status === 429));
+});
+
 test('anonymous calls are the free tier, counted per client IP', async () => {
   await freshMinute();
   const ip = { 'CF-Connecting-IP': '203.0.113.7' };
