@@ -94,10 +94,13 @@ pub async fn search(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let hits = SearchIndex::builtin().search(c, &q, &filter, offset + limit + 1);
     let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(hit_json).collect();
     let next = (hits.len() > offset + limit).then(|| cursor(offset + limit, &fingerprint));
-    http::json(
+    let mut resp = http::json(
         200,
         &json!({ "query": q, "data": page, "next_cursor": next }),
-    )
+    )?;
+    // The catalogue changes only with a deploy: shared caches and the edge cache may keep it.
+    http::set(resp.headers_mut(), "Cache-Control", "public, max-age=300");
+    Ok(resp)
 }
 
 /// The footprint request that uses an identified catalogue product.
