@@ -34,6 +34,36 @@ impl Mode {
     }
 }
 
+/// What a key may do: an organisation's `admin` keys also manage its keys (`/keys`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    Admin,
+    Standard,
+}
+
+impl Role {
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Standard => "standard",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "admin" => Some(Role::Admin),
+            "standard" => Some(Role::Standard),
+            _ => None,
+        }
+    }
+}
+
+/// Longest a rolled key stays valid beside its successor (Stripe allows up to 7 days).
+pub const MAX_ROLL_GRACE_S: u64 = 7 * 86_400;
+
+/// Longest label a key may carry.
+pub const MAX_KEY_NAME: usize = 100;
+
 const SECRET_HEX_LEN: usize = 40;
 /// Characters of a key kept in clear (the prefix plus 4), to recognise it in listings.
 pub const VISIBLE_PREFIX_LEN: usize = 12;

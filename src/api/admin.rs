@@ -11,6 +11,7 @@ use worker::Response;
 use super::auth;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency;
+use super::keys;
 use super::problem::{parse_json, ApiError, FieldError};
 use crate::audit::{Break, Verifier};
 use crate::edge::audit::{chain_page, entry_at, read_anchor, CHAIN_PAGE};
@@ -18,8 +19,9 @@ use crate::edge::clock::now_iso;
 use crate::edge::state;
 use crate::edge::{bindings, random};
 use crate::factors::FactorSet;
-use crate::keys::{format_key, hash_key, Mode, VISIBLE_PREFIX_LEN};
+use crate::keys::{Mode, Role};
 use crate::limits::Plan;
+use crate::store;
 
 pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
     let body: serde_json::Value = rc.json_body().await?;
@@ -77,15 +79,22 @@ struct NewKey {
     plan: String,
     #[serde(default = "live")]
     mode: String,
+    #[serde(default = "admin")]
+    role: String,
+}
+
+fn admin() -> String {
+    "admin".into()
 }
 
 fn live() -> String {
     "live".into()
 }
 
-/// `POST /admin/keys`: create an organisation's key (and the organisation, by name, if new).
-/// The key is in this response only; D1 keeps its SHA-256. Honours Idempotency-Key: a replay
-/// returns the same ids with `key: null` (the key is never stored, so cannot be shown twice).
+/// `POST /admin/keys`: create an organisation's key (and the organisation, by name, if new);
+/// `role` defaults to `admin` (the organisation's first key manages the others through
+/// `/keys`). The key is in this response only; D1 keeps its SHA-256. Honours Idempotency-Key:
+/// a replay returns the same ids with `key: null` (the key is never stored).
 pub async fn create_key(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let reservation = match idempotency::begin(rc, "admin", &bytes).await? {
@@ -94,19 +103,7 @@ pub async fn create_key(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         None => None,
     };
     let outcome = create_key_inner(rc, &bytes).await;
-    if let Some(r) = reservation {
-        let (status, stored) = match &outcome {
-            Ok(body) => {
-                let mut redacted = body.clone();
-                redacted["key"] = serde_json::Value::Null;
-                redacted["replayed_key_hidden"] = json!(true);
-                (201, redacted.to_string())
-            }
-            Err(e) => (e.status, e.body(&rc.request_id).to_string()),
-        };
-        idempotency::finish(rc, r, status, &stored).await?;
-    }
-    http::json(201, &outcome?)
+    keys::respond_created(rc, reservation, outcome).await
 }
 
 async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
@@ -127,109 +124,83 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
     if mode.is_none() {
         errors.push(FieldError::new("mode", "one of: live, test"));
     }
-    let (Some(plan), Some(mode)) = (plan, mode) else {
+    let role = Role::parse(&req.role);
+    if role.is_none() {
+        errors.push(FieldError::new("role", "one of: admin, standard"));
+    }
+    let (Some(plan), Some(mode), Some(role), true) = (plan, mode, role, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
-    let random = random::secure_bytes(20)
-        .map_err(|_| ApiError::service_unavailable("no_randomness", "No secure randomness."))?;
-    let mut seed = [0u8; 20];
-    seed.copy_from_slice(&random);
-    let key = format_key(mode, &seed);
-    let key_id = format!("key_{}", random::hex_id(8));
-    let now = now_iso();
-    let db = rc
-        .env
-        .d1(bindings::DB)
-        .step("create_key_inner: opening D1")?;
+    let org_id = organisation(rc, &org).await?;
+    let (key, view) = store::keys::create(
+        &rc.env,
+        &store::keys::NewKey {
+            org_id: &org_id,
+            name: None,
+            plan,
+            mode,
+            role,
+        },
+    )
+    .await
+    .step("create key: inserting it")?;
+    rc.audit(
+        &org_id,
+        "key.created",
+        Some(&view.id),
+        json!({ "plan": plan.name(), "mode": mode.name(), "role": role.name(), "prefix": &view.prefix }),
+    )
+    .await;
+    let mut body = serde_json::to_value(&view).unwrap_or_default();
+    body["key"] = json!(key);
+    body["org"] = json!(org);
+    Ok(body)
+}
 
+/// The organisation named `name`, created if new: its id.
+async fn organisation(rc: &RequestCtx, name: &str) -> Result<String, ApiError> {
     #[derive(serde::Deserialize)]
     struct Org {
         id: String,
     }
-    let new_org_id = format!("org_{}", random::hex_id(8));
-    // Create the organisation if new (by name), then read its id, then the key: one batch.
-    let stmts = vec![
-        db.prepare("INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING")
-            .bind(&[new_org_id.clone().into(), org.clone().into(), now.clone().into()])
-            .step("create_key_inner: binding a D1 query")?,
-        db.prepare(
-            "INSERT INTO api_keys (id, org_id, prefix, key_hash, plan, mode, created_at) \
-             SELECT ?1, id, ?2, ?3, ?4, ?5, ?6 FROM organisations WHERE name = ?7",
-        )
-        .bind(&[
-            key_id.clone().into(),
-            key[..VISIBLE_PREFIX_LEN].into(),
-            hash_key(&key).into(),
-            plan.name().into(),
-            mode.name().into(),
-            now.clone().into(),
-            org.clone().into(),
-        ])
-        .step("create key: binding the inserts")?,
-    ];
-    db.batch(stmts)
-        .await
-        .step("create_key_inner: running a D1 batch")?;
-    let org_row: Option<Org> = db
-        .prepare("SELECT id FROM organisations WHERE name = ?1")
-        .bind(&[org.clone().into()])
-        .step("create_key_inner: binding a D1 query")?
-        .first(None)
-        .await
-        .step("create_key_inner: reading a D1 row")?;
-    let org_id = org_row
-        .map(|o| o.id)
-        .ok_or_else(|| ApiError::internal("organisation not created"))?;
-
-    rc.audit(
-        &org_id,
-        "key.created",
-        Some(&key_id),
-        json!({ "plan": plan.name(), "mode": mode.name(), "prefix": &key[..VISIBLE_PREFIX_LEN] }),
+    store::execute(
+        &rc.env,
+        "INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
+        &[format!("org_{}", random::hex_id(8)).into(), name.into(), now_iso().into()],
     )
-    .await;
-    Ok(json!({
-        "id": key_id, "key": key, "prefix": &key[..VISIBLE_PREFIX_LEN], "plan": plan.name(), "mode": mode.name(),
-        "org_id": org_id, "org": org, "created_at": now,
-    }))
+    .await
+    .step("create key: creating the organisation")?;
+    let org: Option<Org> = store::first(
+        &rc.env,
+        "SELECT id FROM organisations WHERE name = ?1",
+        &[name.into()],
+    )
+    .await
+    .step("create key: reading the organisation")?;
+    org.map(|o| o.id)
+        .ok_or_else(|| ApiError::internal("organisation not created"))
 }
 
 /// `DELETE /admin/keys/{id}`: revoke a key. Refused everywhere within `auth::KEY_CACHE_MS`.
 pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Row {
-        org_id: String,
-        revoked_at: Option<String>,
-    }
-    let db = rc.env.d1(bindings::DB).step("revoke_key: opening D1")?;
-    let row: Option<Row> = db
-        .prepare("SELECT org_id, revoked_at FROM api_keys WHERE id = ?1")
-        .bind(&[key_id.into()])
-        .step("revoke_key: binding a D1 query")?
-        .first(None)
+    let Some(key) = store::keys::by_id(&rc.env, key_id)
         .await
-        .step("revoke_key: reading a D1 row")?;
-    let Some(row) = row else {
+        .step("revoke_key: reading the key")?
+    else {
         return Err(ApiError::not_found(format!("no API key `{key_id}`")));
     };
-    if let Some(at) = row.revoked_at {
+    if let Some(at) = key.revoked_at {
         return http::json(
             200,
             &json!({ "id": key_id, "revoked_at": at, "already_revoked": true }),
         );
     }
     let now = now_iso();
-    db.prepare("UPDATE api_keys SET revoked_at = ?1 WHERE id = ?2 AND revoked_at IS NULL")
-        .bind(&[now.clone().into(), key_id.into()])
-        .step("revoke_key: binding a D1 query")?
-        .run()
+    store::keys::revoke(&rc.env, key_id, &now)
         .await
-        .step("revoke_key: running a D1 statement")?;
+        .step("revoke_key: revoking")?;
     auth::forget_key(key_id);
-    rc.audit(&row.org_id, "key.revoked", Some(key_id), json!({}))
+    rc.audit(&key.org_id, "key.revoked", Some(key_id), json!({}))
         .await;
     http::json(
         200,

@@ -18,7 +18,7 @@ use super::problem::ApiError;
 use super::routes::Access;
 use crate::client::MIN_ADMIN_TOKEN_LEN;
 use crate::edge::bindings;
-use crate::keys::{hash_key, parse_key, Mode};
+use crate::keys::{hash_key, parse_key, Mode, Role};
 use crate::limits::{Plan, Quota};
 use crate::secure::constant_time_eq;
 
@@ -32,6 +32,8 @@ pub struct Caller {
     pub mode: Mode,
     pub key_id: Option<String>,
     pub org_id: Option<String>,
+    /// The key's role (`None`: no key).
+    pub role: Option<Role>,
     /// Rate-limit subject: the key id, `ip:<address>`, or `admin`.
     pub subject: String,
     pub admin: bool,
@@ -47,6 +49,7 @@ impl Caller {
             mode: Mode::Live,
             key_id: None,
             org_id: None,
+            role: None,
             subject: format!("ip:{ip}"),
             admin: false,
             metered: false,
@@ -65,7 +68,9 @@ struct KeyRow {
     org_id: String,
     plan: String,
     mode: String,
+    role: String,
     revoked_at: Option<String>,
+    expires_at: Option<String>,
 }
 
 thread_local! {
@@ -92,7 +97,7 @@ async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<KeyRow>, ApiError>
     }
     let db = rc.env.d1(bindings::DB).step("lookup: opening D1")?;
     let row: Option<KeyRow> = db
-        .prepare("SELECT id, org_id, plan, mode, revoked_at FROM api_keys WHERE key_hash = ?1")
+        .prepare("SELECT id, org_id, plan, mode, role, revoked_at, expires_at FROM api_keys WHERE key_hash = ?1")
         .bind(&[hash.into()])
         .step("lookup: binding a D1 query")?
         .first(None)
@@ -182,13 +187,27 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
             )
             .with_extension("required_plan", "enterprise".into()));
         }
+        Access::OrgAdmin if caller.key_id.is_none() => {
+            return Err(ApiError::unauthorized(
+                "api_key_required",
+                "Managing keys needs one of the organisation's admin API keys: `Authorization: Bearer ct_live_…`.",
+            ))
+        }
+        Access::OrgAdmin if caller.role != Some(Role::Admin) => {
+            return Err(ApiError::new(
+                403,
+                "admin_role_required",
+                "Admin key required",
+                "Only the organisation's admin keys manage its keys; this key is a standard key.",
+            ))
+        }
         Access::Keyed if caller.key_id.is_none() => {
             return Err(ApiError::unauthorized(
                 "api_key_required",
                 "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox).",
             ))
         }
-        Access::Metered | Access::Keyed | Access::Enterprise => {
+        Access::Metered | Access::Keyed | Access::Enterprise | Access::OrgAdmin => {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }
@@ -270,6 +289,7 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             mode: Mode::Live,
             key_id: None,
             org_id: None,
+            role: None,
             subject: "admin".into(),
             admin: true,
             metered: false,
@@ -314,11 +334,23 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             "This API key has been revoked.",
         ));
     }
+    // A rolled key's grace period is checked on every request, cached row or not.
+    if row
+        .expires_at
+        .as_deref()
+        .is_some_and(|at| at <= crate::edge::clock::now_iso().as_str())
+    {
+        return Err(ApiError::unauthorized(
+            "expired_api_key",
+            "This API key was rolled and its grace period is over: use its successor.",
+        ));
+    }
     Ok(Caller {
         plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
         mode: Mode::parse(&row.mode).unwrap_or(Mode::Live),
         key_id: Some(row.id.clone()),
         org_id: Some(row.org_id),
+        role: Role::parse(&row.role),
         subject: row.id,
         admin: false,
         metered: false,

@@ -32,6 +32,8 @@ mod idempotency;
 #[cfg(target_arch = "wasm32")]
 mod integrations;
 #[cfg(target_arch = "wasm32")]
+mod keys;
+#[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
 mod odata;

@@ -10,8 +10,8 @@ use super::problem::ApiError;
 use super::reference::Doc;
 use super::routes::{resolve, Access, Route};
 use super::{
-    admin, blancco, certificates, docs, exports, footprint, health, integrations, odata, products,
-    reference, reports, savings, usage, verify,
+    admin, blancco, certificates, docs, exports, footprint, health, integrations, keys, odata,
+    products, reference, reports, savings, usage, verify,
 };
 use crate::edge::state;
 use crate::limits::rate_headers;
@@ -157,6 +157,10 @@ async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiErro
         Route::ReferenceGridFactors => reference::get(rc, Doc::GridFactors).await,
         Route::ReferenceCategories => reference::get(rc, Doc::Categories).await,
         Route::Usage => usage::get(rc).await,
+        Route::KeyCreate => keys::create(rc).await,
+        Route::KeyList => keys::list(rc).await,
+        Route::KeyRevoke(id) => keys::revoke(rc, &id).await,
+        Route::KeyRoll(id) => keys::roll(rc, &id).await,
         Route::ProductSearch => products::search(rc).await,
         Route::ProductIdentify => products::identify(rc).await,
         Route::Product(id) => products::get(rc, &id).await,

@@ -36,6 +36,10 @@ pub enum Route {
     Export(String),
     ExportDelete(String),
     OData(Vec<String>),
+    KeyCreate,
+    KeyList,
+    KeyRevoke(String),
+    KeyRoll(String),
     AdminPutFactorSet(String),
     AdminDeleteFactorSet(String),
     AdminCreateKey,
@@ -59,6 +63,8 @@ pub enum Access {
     Keyed,
     /// An API key of the Enterprise plan (Bearer or Basic with the key as password).
     Enterprise,
+    /// An API key with the `admin` role (403 for a standard key); metered.
+    OrgAdmin,
     /// The admin token.
     Admin,
 }
@@ -85,6 +91,9 @@ impl Route {
             | Route::BlanccoCredentialsDelete => Access::Keyed,
             Route::ExportCreate | Route::Export(_) | Route::ExportDelete(_) => Access::Keyed,
             Route::OData(_) => Access::Enterprise,
+            Route::KeyCreate | Route::KeyList | Route::KeyRevoke(_) | Route::KeyRoll(_) => {
+                Access::OrgAdmin
+            }
             Route::AdminPutFactorSet(_)
             | Route::AdminDeleteFactorSet(_)
             | Route::AdminCreateKey
@@ -217,6 +226,18 @@ const TABLE: &[Entry] = &[
     Entry {
         pattern: &["usage"],
         methods: &[("GET", |_| Route::Usage)],
+    },
+    Entry {
+        pattern: &["keys"],
+        methods: &[("POST", |_| Route::KeyCreate), ("GET", |_| Route::KeyList)],
+    },
+    Entry {
+        pattern: &["keys", "{id}"],
+        methods: &[("DELETE", |p| Route::KeyRevoke(p[0].to_string()))],
+    },
+    Entry {
+        pattern: &["keys", "{id}", "roll"],
+        methods: &[("POST", |p| Route::KeyRoll(p[0].to_string()))],
     },
     Entry {
         pattern: &["admin", "keys"],

@@ -8,6 +8,7 @@ pub mod assets;
 pub mod certificates;
 pub mod credentials;
 pub mod exports;
+pub mod keys;
 pub mod pulls;
 pub mod reports;
 
