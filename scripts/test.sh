@@ -2,7 +2,8 @@
 # THE TEST COMMAND: every check, in order, failing fast:
 #   1. cargo fmt --check; clippy -D warnings on the native and the wasm32 target
 #   2. native unit tests (domain logic)
-#   3. build the worker, start `wrangler dev` on a free port with a fresh state directory and
+#   3. build the worker, `wrangler deploy --dry-run` it (scripts/deploy_check.sh: size budget,
+#      every binding used), start `wrangler dev` on a free port with a fresh state directory and
 #      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), then rotate
 #      the signing keys, restart on the same state and run tests/e2e/rotation; stop the
 #      server whether the suite passed or not.
@@ -43,6 +44,8 @@ python3 -c "import odata" 2>/dev/null || { log "installing python-odata (PyPI)";
 python3 -c "import jcs, cryptography" 2>/dev/null || { log "installing jcs and cryptography (PyPI)"; pip install -q jcs==0.2.1 cryptography >&2; }
 
 bash scripts/build.sh
+# The bundle a deploy would upload: size budget and bindings (no network, no account).
+bash scripts/deploy_check.sh
 
 source scripts/server.sh
 start_test_server
