@@ -10,3 +10,14 @@ wasm=build/index_bg.wasm
 raw=$(stat -c %s "$wasm")
 gz=$(gzip -9 -c "$wasm" | wc -c)
 log "wasm bundle $wasm: $raw bytes raw, $gz bytes gzip ($(( gz / 1024 )) KiB)"
+
+# The docs site, served as Workers static assets (wrangler.toml [assets]): the pages of
+# docs/site and the vendored Swagger UI (npm swagger-ui-dist, pinned in package-lock.json),
+# so nothing is loaded from a CDN at view time.
+rm -rf build/assets
+mkdir -p build/assets/docs/vendor
+cp -R docs/site/. build/assets/
+for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE; do
+  cp "node_modules/swagger-ui-dist/$f" build/assets/docs/vendor/
+done
+log "docs site: $(find build/assets -type f | wc -l) files in build/assets"

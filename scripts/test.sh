@@ -30,12 +30,12 @@ else
   cargo test --quiet
 fi
 
-# The end-to-end suite checks PDFs with real PDF tools, archives with unzip, and the
-# certificate's QR code with a real decoder.
+# The end-to-end suite checks PDFs with real PDF tools, archives with unzip, the
+# certificate's QR code with a real decoder, and the docs site in a real browser.
 if ! command -v qpdf >/dev/null || ! command -v pdftotext >/dev/null || ! command -v unzip >/dev/null \
-  || ! command -v zbarimg >/dev/null; then
-  log "installing qpdf, poppler-utils, unzip and zbar-tools (apt)"
-  (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils unzip zbar-tools) >&2
+  || ! command -v zbarimg >/dev/null || ! command -v chromium >/dev/null; then
+  log "installing qpdf, poppler-utils, unzip, zbar-tools and chromium (apt)"
+  (apt-get update -qq && apt-get install -y -qq qpdf poppler-utils unzip zbar-tools chromium) >&2
 fi
 
 # The OData suite drives the feed with a real OData v4 client library.
