@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # THE TEST COMMAND: every check, in order, failing fast:
 #   1. cargo fmt --check; clippy -D warnings on the native and the wasm32 target
-#   2. native unit tests (domain logic)
+#   2. native unit tests (domain logic), then the figures again in wasm (wasm-bindgen-test)
 #   3. build the worker, `wrangler deploy --dry-run` it (scripts/deploy_check.sh: size budget,
 #      every binding used), start `wrangler dev` on a free port with a fresh state directory and
 #      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), then rotate
@@ -28,6 +28,11 @@ else
   cargo clippy --lib --target wasm32-unknown-unknown --quiet -- -D warnings
   log "native tests"
   cargo test --quiet
+  # The same numbers in wasm: the figures the native run just wrote (tests/wasm_numbers.rs),
+  # computed again by the domain code compiled to wasm32, on Node (wasm-bindgen-test).
+  log "wasm tests (wasm-bindgen-test on Node)"
+  CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+    cargo test --quiet --target wasm32-unknown-unknown --test wasm_numbers
 fi
 
 # The end-to-end suite checks PDFs with real PDF tools, archives with unzip, the
