@@ -47,6 +47,8 @@ fi
 python3 -c "import odata" 2>/dev/null || { log "installing python-odata (PyPI)"; pip install -q python-odata==0.8.1 >&2; }
 # The offline certificate check runs the README's Python recipe: RFC 8785 and Ed25519.
 python3 -c "import jcs, cryptography" 2>/dev/null || { log "installing jcs and cryptography (PyPI)"; pip install -q jcs==0.2.1 cryptography >&2; }
+# A Python client generated from the OpenAPI document drives a scenario (tests/e2e/clients).
+command -v openapi-python-client >/dev/null || { log "installing openapi-python-client (PyPI)"; pip install -q openapi-python-client==0.29.1 >&2; }
 
 bash scripts/build.sh
 # The bundle a deploy would upload: size budget and bindings (no network, no account).
