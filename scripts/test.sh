@@ -5,8 +5,9 @@
 #   3. build the worker, `wrangler deploy --dry-run` it (scripts/deploy_check.sh: size budget,
 #      every binding used), start `wrangler dev` on a free port with a fresh state directory and
 #      the D1 migrations applied, run the end-to-end suite over HTTP (tests/e2e), then rotate
-#      the signing keys, restart on the same state and run tests/e2e/rotation; stop the
-#      server whether the suite passed or not.
+#      the signing keys, restart on the same state and run tests/e2e/rotation, then the
+#      contract run (schemathesis over the served OpenAPI document, scripts/contract.sh); stop
+#      the server whether the suite passed or not.
 # `bash scripts/test.sh --e2e [FILES…]` skips step 1 and 2 (for iterating on the end-to-end
 # suite), and runs only FILES when given (e.g. `CT_EXPORT_ROWS=1000000 bash scripts/test.sh
 # --e2e tests/e2e/exports.test.mjs`, the export measurement in the README).
@@ -67,6 +68,11 @@ if [ "$status" -eq 0 ] && [ -f "$CT_STATE_DIR/before-rotation.json" ]; then
   restart_test_server "CERT_ED25519_KEY=t2:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')" \
     "PROOF_ED25519_KEY=p2:$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')"
   node --test --test-concurrency=1 tests/e2e/rotation/*.test.mjs || status=$?
+fi
+# The OpenAPI document as a contract: schemathesis over every operation (scripts/contract.sh).
+if [ "$status" -eq 0 ]; then
+  log "contract: schemathesis over the served OpenAPI document"
+  bash scripts/contract.sh || status=$?
 fi
 if [ "$status" -ne 0 ]; then
   log "end-to-end suite failed; last lines of the wrangler log:"

@@ -170,7 +170,7 @@ async fn own(rc: &RequestCtx, id: &str) -> Result<Certificate, ApiError> {
 
 pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
-    if rc.wants("pdf", "application/pdf") {
+    if rc.wants("pdf", "application/pdf")? {
         let name = format!("carbontrace-certificate-{}.pdf", row.id);
         let mut resp = http::download(rc, &row.pdf_key, "application/pdf", &name)
             .await?

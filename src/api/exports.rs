@@ -82,7 +82,7 @@ async fn own(rc: &RequestCtx, id: &str) -> Result<Export, ApiError> {
 
 pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
-    if rc.wants("download", "application/zip") {
+    if rc.wants("download", "application/zip")? {
         let gone = |why: String| ApiError::new(410, "export_gone", "Export gone", why);
         match row.job.status.as_str() {
             "done" => {}

@@ -93,15 +93,28 @@ impl RequestCtx {
             .map(|(_, v)| v.into_owned())
     }
 
-    /// Whether the caller asks for a representation: `?format=<format>` (or `?download=1`
-    /// when `format` is `download`), or `media` in `Accept`.
-    pub fn wants(&self, format: &str, media: &str) -> bool {
-        let by_query = if format == "download" {
-            self.query("download").as_deref() == Some("1")
+    /// Whether the caller asks for a representation: `?format=<format>` (`json`, the default,
+    /// or `format`), `?download=1` when `format` is `download` (`0` or absent: the status), or
+    /// `media` in `Accept`. Any other value of the parameter is a 400 naming it.
+    pub fn wants(&self, format: &str, media: &str) -> Result<bool, ApiError> {
+        let (param, yes, no) = if format == "download" {
+            ("download", "1", "0")
         } else {
-            self.query("format").as_deref() == Some(format)
+            ("format", format, "json")
         };
-        by_query || self.header("Accept").is_some_and(|a| a.contains(media))
+        let by_query = match self.query(param) {
+            None => false,
+            Some(v) if v == yes => true,
+            Some(v) if v == no => false,
+            Some(v) => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    param,
+                    format!("`{v}` is not a value of `{param}`: one of {no}, {yes}"),
+                ))
+            }
+        };
+        Ok(by_query || self.header("Accept").is_some_and(|a| a.contains(media)))
     }
 
     pub fn header(&self, name: &str) -> Option<String> {

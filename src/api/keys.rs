@@ -45,8 +45,9 @@ struct Create {
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct Roll {
-    /// How long the old key stays valid beside the new one (0: refused at once).
-    expires_in_s: Option<u64>,
+    /// How long the old key stays valid beside the new one (0: refused at once). A JSON
+    /// number: `86400.0` is as whole as `86400`.
+    expires_in_s: Option<f64>,
 }
 
 fn check_name(name: Option<&str>, errors: &mut Vec<FieldError>) {
@@ -177,11 +178,11 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
     } else {
         parse_json(bytes)?
     };
-    let grace = req.expires_in_s.unwrap_or(0);
-    if grace > MAX_ROLL_GRACE_S {
+    let grace = req.expires_in_s.unwrap_or(0.0);
+    if !(0.0..=MAX_ROLL_GRACE_S as f64).contains(&grace) || grace.fract() != 0.0 {
         return Err(ApiError::validation(vec![FieldError::new(
             "expires_in_s",
-            format!("at most {MAX_ROLL_GRACE_S} (7 days)"),
+            format!("a whole number of seconds from 0 to {MAX_ROLL_GRACE_S} (7 days)"),
         )]));
     }
     let old = owned(rc, id).await?;
@@ -217,7 +218,7 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
     )
     .await
     .step("keys: creating the successor")?;
-    let expires_at = js_sys::Date::new(&(now_ms + grace as f64 * 1000.0).into())
+    let expires_at = js_sys::Date::new(&(now_ms + grace * 1000.0).into())
         .to_iso_string()
         .as_string()
         .unwrap_or_default();

@@ -26,4 +26,38 @@ mod tests {
             );
         }
     }
+
+    /// The enums the document states are the ones the worker enforces (`scripts/contract.sh`
+    /// checks the rest of the document against the running worker).
+    #[test]
+    fn country_and_category_enums_match_the_factor_set() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let listed = |name: &str| -> std::collections::BTreeSet<String> {
+            doc["components"]["schemas"][name]["enum"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{name} has an enum"))
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect()
+        };
+        let f = crate::factors::FactorSet::builtin();
+        let mut codes = std::collections::BTreeSet::new();
+        for g in &f.grid {
+            codes.insert(g.code.clone());
+            codes.extend(g.alpha3.clone());
+        }
+        assert_eq!(listed("CountryCode"), codes);
+        for c in listed("CountryCode") {
+            assert!(f.grid(&c).is_some(), "{c} resolves");
+        }
+        let cats: std::collections::BTreeSet<String> =
+            f.category_ids().into_iter().map(String::from).collect();
+        assert_eq!(listed("CategoryId"), cats);
+        let ids: std::collections::BTreeSet<String> = crate::catalog::Catalogue::builtin()
+            .products
+            .iter()
+            .map(|p| p.id.clone())
+            .collect();
+        assert_eq!(listed("CatalogueProductId"), ids);
+    }
 }

@@ -104,7 +104,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
         .await
         .step("report: reading the row")?
         .ok_or_else(|| ApiError::not_found(format!("no report `{id}` for this organisation")))?;
-    if rc.wants("pdf", "application/pdf") {
+    if rc.wants("pdf", "application/pdf")? {
         let Some(key) = row.pdf_key.as_deref().filter(|_| row.job.status == "done") else {
             return Err(ApiError::new(
                 409,

@@ -124,7 +124,10 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
             )
         }
     };
-    let route = match resolve(req.method().as_ref(), url.path()) {
+    // The method as sent: worker's `Method` reads any method it does not know (QUERY, PROPFIND)
+    // as GET, which would answer it as one; the raw name gets the 405 it deserves.
+    let method = req.inner().method();
+    let route = match resolve(&method, url.path()) {
         Ok(r) => r,
         Err(e) => return (Err(e), None, None),
     };

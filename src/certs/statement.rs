@@ -53,7 +53,7 @@ pub fn statement(body: &Value, engine: &Engine) -> Result<Statement, Vec<FieldEr
                             ASSET_FIELDS.join(", ")
                         ),
                     )),
-                    Value::String(s) if !s.trim().is_empty() && s.len() <= 200 => {
+                    Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 200 => {
                         asset.insert(k.clone(), Value::String(s.trim().into()));
                     }
                     _ => errors.push(FieldError::new(
