@@ -6,3 +6,5 @@
 ALTER TABLE api_keys ADD COLUMN role TEXT NOT NULL DEFAULT 'admin';
 ALTER TABLE api_keys ADD COLUMN expires_at TEXT;
 ALTER TABLE api_keys ADD COLUMN name TEXT;
+
+UPDATE meta SET value = '11' WHERE key = 'schema_version';

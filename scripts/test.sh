@@ -33,7 +33,7 @@ else
   # computed again by the domain code compiled to wasm32, on Node (wasm-bindgen-test).
   log "wasm tests (wasm-bindgen-test on Node)"
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-    cargo test --quiet --target wasm32-unknown-unknown --test wasm_numbers
+    cargo test --target wasm32-unknown-unknown --test wasm_numbers
 fi
 
 # The end-to-end suite checks PDFs with real PDF tools, archives with unzip, the
