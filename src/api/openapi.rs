@@ -27,6 +27,34 @@ mod tests {
         }
     }
 
+    /// Postman and the docs' console need an example for every request body.
+    #[test]
+    fn every_request_body_has_an_example() {
+        let doc: serde_json::Value = serde_json::from_str(DOCUMENT).unwrap();
+        let has = |s: &serde_json::Value| -> bool {
+            let s = match s["$ref"].as_str() {
+                Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap()],
+                None => s,
+            };
+            s.get("example").is_some() || s.get("examples").is_some()
+        };
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let Some(content) = op["requestBody"]["content"].as_object() else {
+                    continue;
+                };
+                for (media, c) in content {
+                    assert!(
+                        c.get("example").is_some()
+                            || c.get("examples").is_some()
+                            || has(&c["schema"]),
+                        "{method} {path} ({media}) has no example"
+                    );
+                }
+            }
+        }
+    }
+
     /// The enums the document states are the ones the worker enforces (`scripts/contract.sh`
     /// checks the rest of the document against the running worker).
     #[test]
