@@ -21,7 +21,7 @@ mkdir -p target/e2e-artefacts
 run() {
   PYTHONPATH=tests/contract SCHEMATHESIS_HOOKS=hooks \
     schemathesis --config-file tests/contract/schemathesis.toml run "$CT_BASE_URL/api/v1/openapi.json" \
-    --checks all --exclude-checks ignored_auth,use_after_free --seed 1 --max-examples "${CT_CONTRACT_EXAMPLES:-10}" --workers 2 \
+    --checks all --exclude-checks ignored_auth,use_after_free --seed 1 --max-examples "${CT_CONTRACT_EXAMPLES:-10}" --workers 2 --request-timeout 30 \
     --exclude-path /integrations/blancco/sync --exclude-path /products/identify \
     -H "Authorization: Bearer $key" "$@"
 }

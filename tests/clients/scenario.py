@@ -16,7 +16,7 @@ from carbontrace_client.api.meta import get_usage  # noqa: E402
 from carbontrace_client.api.products import identify_product  # noqa: E402
 from carbontrace_client.models import (  # noqa: E402
     BatchRequest,
-    CertificateRequest,
+    CertificateFootprintRequest,
     Footprint,
     FootprintRequest,
     IdentifyRequest,
@@ -52,7 +52,7 @@ check(found.status_code == 200, f"identify: {found.status_code}")
 
 cert = issue_certificate.sync_detailed(
     client=client,
-    body=CertificateRequest.from_dict({"footprint": {"product": {"id": "dell--latitude-5420"}, "use": {"country": "FR"}},
+    body=CertificateFootprintRequest.from_dict({"footprint": {"product": {"id": "dell--latitude-5420"}, "use": {"country": "FR"}},
                                        "asset": {"serial": "PY-CLIENT-1"}}),
 )
 check(cert.status_code == 201, f"certificate: {cert.status_code} {cert.content[:300]!r}")
