@@ -4,15 +4,14 @@
 //! - `Bearer ct_live_…` / `ct_test_…`: the key's organisation, plan and mode;
 //! - anything else, an unknown or a revoked key: 401 — never a silent fall-back to free.
 //!
-//! Key lookups are cached in the isolate for [`KEY_CACHE_MS`]: a revoked key is refused
-//! everywhere within that bound.
+//! Key lookups are cached in the isolate for [`KEY_CACHE_MS`] (`key_cache`): a revoked key is
+//! refused everywhere within that bound. Failed authentications are counted and, past their
+//! limit, turned away before any lookup (`auth_failures`).
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
-use serde::Deserialize;
-
-use super::http::{RequestCtx, Step};
+use super::auth_failures::{blocked, count_failure};
+use super::http::RequestCtx;
+use super::key_cache::lookup;
+pub use super::key_cache::{forget_key, KEY_CACHE_MS};
 use super::limiter;
 use super::problem::ApiError;
 use super::routes::Access;
@@ -21,9 +20,6 @@ use crate::edge::bindings;
 use crate::keys::{hash_key, parse_key, Mode, Role};
 use crate::limits::{Plan, Quota};
 use crate::secure::constant_time_eq;
-
-/// How long an isolate trusts a key lookup (hit or miss). Also the revocation bound.
-pub const KEY_CACHE_MS: f64 = 5_000.0;
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -60,57 +56,6 @@ impl Caller {
     pub fn sandbox(&self) -> bool {
         self.mode == Mode::Test
     }
-}
-
-#[derive(Debug, Clone, Deserialize)]
-struct KeyRow {
-    id: String,
-    org_id: String,
-    plan: String,
-    mode: String,
-    role: String,
-    revoked_at: Option<String>,
-    expires_at: Option<String>,
-}
-
-thread_local! {
-    static KEY_CACHE: RefCell<HashMap<String, (Option<KeyRow>, f64)>> = RefCell::new(HashMap::new());
-}
-
-/// Forget a cached key in this isolate (after revoking it here).
-pub fn forget_key(key_id: &str) {
-    KEY_CACHE.with(|c| {
-        c.borrow_mut()
-            .retain(|_, (row, _)| row.as_ref().is_none_or(|r| r.id != key_id))
-    });
-}
-
-async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<KeyRow>, ApiError> {
-    let now = js_sys::Date::now();
-    if let Some(hit) = KEY_CACHE.with(|c| {
-        c.borrow()
-            .get(hash)
-            .filter(|(_, at)| now - at < KEY_CACHE_MS)
-            .map(|(row, _)| row.clone())
-    }) {
-        return Ok(hit);
-    }
-    let db = rc.env.d1(bindings::DB).step("lookup: opening D1")?;
-    let row: Option<KeyRow> = db
-        .prepare("SELECT id, org_id, plan, mode, role, revoked_at, expires_at FROM api_keys WHERE key_hash = ?1")
-        .bind(&[hash.into()])
-        .step("lookup: binding a D1 query")?
-        .first(None)
-        .await
-        .step("lookup: reading a D1 row")?;
-    KEY_CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if c.len() > 10_000 {
-            c.clear();
-        }
-        c.insert(hash.to_string(), (row.clone(), now));
-    });
-    Ok(row)
 }
 
 /// The admin token, if one long enough is configured.
@@ -214,66 +159,6 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
         _ => {}
     }
     Ok(caller)
-}
-
-thread_local! {
-    /// Clients this isolate refuses until a time, after too many failed authentications: they
-    /// get a 429 before any D1 read.
-    static BLOCKED: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
-}
-
-/// Count a failed authentication against the client's `auth_failures` bucket (10 a minute):
-/// within it the 401 stands; past it the answer is the 429, and this isolate turns the
-/// client away before any D1 read until the minute is over.
-async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiError {
-    let bucket = client_bucket(rc);
-    let mut c = Caller::anonymous(&bucket);
-    c.plan = Plan::AuthFailures;
-    c.subject = format!("authfail:{bucket}");
-    match limiter::take(rc, &c).await {
-        Ok(_) => failure,
-        Err(refused) => {
-            if refused.status == 429 {
-                let retry_s = refused
-                    .extensions
-                    .get("retry_after_s")
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or(60.0);
-                let until = js_sys::Date::now() + retry_s * 1000.0;
-                BLOCKED.with(|b| {
-                    let mut b = b.borrow_mut();
-                    if b.len() > 10_000 {
-                        b.clear();
-                    }
-                    b.insert(bucket, until);
-                });
-            }
-            refused
-        }
-    }
-}
-
-/// A 429 for a client this isolate blocked after failed authentications, if it is.
-fn blocked(rc: &RequestCtx) -> Option<ApiError> {
-    let bucket = client_bucket(rc);
-    let now = js_sys::Date::now();
-    let until = BLOCKED.with(|b| b.borrow().get(&bucket).copied())?;
-    if until <= now {
-        BLOCKED.with(|b| b.borrow_mut().remove(&bucket));
-        return None;
-    }
-    let retry_s = ((until - now) / 1000.0).ceil().max(1.0) as u64;
-    Some(
-        ApiError::new(
-            429,
-            "rate_limited",
-            "Too many failed authentications",
-            format!("Too many failed authentications from this client; retry in {retry_s} s."),
-        )
-        .with_extension("limit", "auth_failures".into())
-        .with_extension("retry_after_s", retry_s.into())
-        .with_header("Retry-After", retry_s.to_string()),
-    )
 }
 
 async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {

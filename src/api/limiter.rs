@@ -262,12 +262,12 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
         }
         t.insert(key_id.clone(), minute) != Some(minute)
     });
-    let Ok(db) = rc.env.d1(bindings::DB) else {
-        return;
-    };
     if !fresh {
         return;
     }
+    let Ok(db) = rc.env.d1(bindings::DB) else {
+        return;
+    };
     let now = js_sys::Date::new_0()
         .to_iso_string()
         .as_string()

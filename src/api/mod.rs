@@ -1,6 +1,7 @@
 //! The HTTP API. `problem`, `routes` and `openapi` are pure (tested natively); the rest is
 //! the thin edge glue compiled for wasm32 only: one file per endpoint group.
 
+pub mod access;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -15,6 +16,8 @@ pub(crate) mod router;
 mod admin;
 #[cfg(target_arch = "wasm32")]
 mod auth;
+#[cfg(target_arch = "wasm32")]
+mod auth_failures;
 #[cfg(target_arch = "wasm32")]
 mod blancco;
 #[cfg(target_arch = "wasm32")]
@@ -31,6 +34,8 @@ mod health;
 mod idempotency;
 #[cfg(target_arch = "wasm32")]
 mod integrations;
+#[cfg(target_arch = "wasm32")]
+mod key_cache;
 #[cfg(target_arch = "wasm32")]
 mod keys;
 #[cfg(target_arch = "wasm32")]

@@ -117,6 +117,28 @@ pub async fn get(
     Ok(key.filter(|k| Mode::parse(&k.mode).is_some_and(|m| modes.contains(&m))))
 }
 
+/// What the auth gate needs of a key.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Credential {
+    pub id: String,
+    pub org_id: String,
+    pub plan: String,
+    pub mode: String,
+    pub role: String,
+    pub revoked_at: Option<String>,
+    pub expires_at: Option<String>,
+}
+
+/// The key whose secret has this SHA-256 (hex).
+pub async fn by_hash(env: &Env, hash: &str) -> worker::Result<Option<Credential>> {
+    first(
+        env,
+        "SELECT id, org_id, plan, mode, role, revoked_at, expires_at FROM api_keys WHERE key_hash = ?1",
+        &[hash.into()],
+    )
+    .await
+}
+
 /// Any key by id (the operator's routes).
 pub async fn by_id(env: &Env, id: &str) -> worker::Result<Option<KeyView>> {
     first(

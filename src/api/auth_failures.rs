@@ -1,0 +1,72 @@
+//! Failed authentications, counted per client against the `auth_failures` plan (10 a minute):
+//! within it the 401 stands; past it the answer is a 429, and this isolate turns the client
+//! away before any key lookup until the minute is over.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use super::auth::{client_bucket, Caller};
+use super::http::RequestCtx;
+use super::limiter;
+use super::problem::ApiError;
+use crate::limits::Plan;
+
+thread_local! {
+    /// Clients this isolate refuses until a time, after too many failed authentications: they
+    /// get a 429 before any D1 read.
+    static BLOCKED: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+}
+
+/// Count a failed authentication against the client's `auth_failures` bucket (10 a minute):
+/// within it the 401 stands; past it the answer is the 429, and this isolate turns the
+/// client away before any D1 read until the minute is over.
+pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiError {
+    let bucket = client_bucket(rc);
+    let mut c = Caller::anonymous(&bucket);
+    c.plan = Plan::AuthFailures;
+    c.subject = format!("authfail:{bucket}");
+    match limiter::take(rc, &c).await {
+        Ok(_) => failure,
+        Err(refused) => {
+            if refused.status == 429 {
+                let retry_s = refused
+                    .extensions
+                    .get("retry_after_s")
+                    .and_then(|v| v.as_f64())
+                    .unwrap_or(60.0);
+                let until = js_sys::Date::now() + retry_s * 1000.0;
+                BLOCKED.with(|b| {
+                    let mut b = b.borrow_mut();
+                    if b.len() > 10_000 {
+                        b.clear();
+                    }
+                    b.insert(bucket, until);
+                });
+            }
+            refused
+        }
+    }
+}
+
+/// A 429 for a client this isolate blocked after failed authentications, if it is.
+pub(super) fn blocked(rc: &RequestCtx) -> Option<ApiError> {
+    let bucket = client_bucket(rc);
+    let now = js_sys::Date::now();
+    let until = BLOCKED.with(|b| b.borrow().get(&bucket).copied())?;
+    if until <= now {
+        BLOCKED.with(|b| b.borrow_mut().remove(&bucket));
+        return None;
+    }
+    let retry_s = ((until - now) / 1000.0).ceil().max(1.0) as u64;
+    Some(
+        ApiError::new(
+            429,
+            "rate_limited",
+            "Too many failed authentications",
+            format!("Too many failed authentications from this client; retry in {retry_s} s."),
+        )
+        .with_extension("limit", "auth_failures".into())
+        .with_extension("retry_after_s", retry_s.into())
+        .with_header("Retry-After", retry_s.to_string()),
+    )
+}
