@@ -75,8 +75,12 @@ fn fold(salt: &str, id: &str, folds: usize) -> usize {
 }
 
 /// One held-out product's result.
-#[derive(Clone, Copy)]
+#[derive(Clone)]
 struct Outcome {
+    id: String,
+    /// Estimated and published totals (kg CO2e).
+    estimate: f64,
+    published: f64,
     /// |estimate − published| ÷ published.
     error: f64,
     /// Published total inside the 90% range.
@@ -117,6 +121,9 @@ fn evaluate(train: &[&Product], test: &[&Product], params: &ParamSet, out: &mut 
         );
         let total = f.total_kg_co2e;
         out.entry(p.category.clone()).or_default().push(Outcome {
+            id: p.id.clone(),
+            estimate: total,
+            published: p.total_kg,
             error: (total - p.total_kg).abs() / p.total_kg,
             covered: f.uncertainty.low_kg <= p.total_kg && p.total_kg <= f.uncertainty.high_kg,
             width: (f.uncertainty.high_kg - f.uncertainty.low_kg) / total,
@@ -161,7 +168,7 @@ struct Summary {
 }
 
 fn summarise<'a>(outcomes: impl IntoIterator<Item = &'a Outcome>) -> Summary {
-    let v: Vec<Outcome> = outcomes.into_iter().copied().collect();
+    let v: Vec<&Outcome> = outcomes.into_iter().collect();
     let n = v.len();
     let share = |f: &dyn Fn(&Outcome) -> bool| v.iter().filter(|o| f(o)).count() as f64 / n as f64;
     Summary {
@@ -185,6 +192,9 @@ fn leave_one_out(products: &[&Product], params: &ParamSet) -> ByCategory {
     let mut out = ByCategory::new();
     for (cat, error) in Model::fit_with(products.iter().copied(), params).loo_errors() {
         out.entry(cat.to_string()).or_default().push(Outcome {
+            id: String::new(),
+            estimate: f64::NAN,
+            published: f64::NAN,
             error,
             covered: false,
             width: 0.0,
@@ -311,6 +321,22 @@ fn print_table(outcomes: &ByCategory) {
     row("**all**", summarise(outcomes.values().flatten()));
 }
 
+/// Every held-out estimate, for looking at the errors product by product:
+/// `target/model_cv.csv` (id, category, published, estimate, error, covered).
+fn write_outcomes(outcomes: &ByCategory) {
+    let mut csv = String::from("id,category,published_kg,estimate_kg,error,covered\n");
+    for (cat, v) in outcomes {
+        for o in v {
+            csv.push_str(&format!(
+                "{},{cat},{},{:.2},{:.4},{}\n",
+                o.id, o.published, o.estimate, o.error, o.covered
+            ));
+        }
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/target/model_cv.csv");
+    std::fs::write(path, csv).expect("target/ is writable");
+}
+
 /// The figures the README publishes: nested cross-validation (10 outer folds; on each outer
 /// training set a two-round search scored by leave-one-out errors within that set picks the
 /// hyperparameters, then the held-out fold goes through the engine).
@@ -326,6 +352,7 @@ fn nested_cross_validation_meets_the_floors() {
         evaluate(&train, &test, &params, &mut outcomes);
     }
     print_table(&outcomes);
+    write_outcomes(&outcomes);
 
     let all = summarise(outcomes.values().flatten());
     assert!(

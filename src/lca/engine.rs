@@ -351,8 +351,8 @@ impl<'a> Engine<'a> {
         };
         let estimate = self.model.estimate(&q);
         let (embodied, band, method) = match &estimate {
-            Some(e) if e.pooled => (e.embodied_kg, e.band, RANGE_POOLED),
-            Some(e) => (e.embodied_kg, e.band, RANGE_OWN),
+            Some(e) if e.pooled => (e.prediction.embodied_kg, e.band, RANGE_POOLED),
+            Some(e) => (e.prediction.embodied_kg, e.band, RANGE_OWN),
             None => {
                 warnings.push(format!(
                     "no published PCF of a {cat_id} to learn from: category median used"
@@ -403,24 +403,38 @@ impl<'a> Engine<'a> {
         };
 
         if plan.kwh.is_none() {
-            // Yearly energy unknown: the typical use share of the brand's (or category's)
-            // published PCFs implies it.
-            let share = estimate
-                .as_ref()
-                .map(|e| e.use_share)
-                .or_else(|| self.model.use_share(cat_id, brand))
-                .unwrap_or(cat.use_share)
-                .clamp(0.0, 0.95);
-            let use_kg = embodied * share / (1.0 - share);
+            // Yearly energy unknown: the nearest published PCFs' use phase per year (with a
+            // lifetime given) or use share implies it; without neighbours, the typical use
+            // share of the brand's (or category's) published PCFs.
+            let given_life = (plan.lifetime_src == Provenance::Provided).then_some(plan.lifetime);
+            let (use_kg, how) = match &estimate {
+                Some(e) => {
+                    let p = &e.prediction;
+                    let how = match (p.use_per_year_kg, given_life) {
+                        (Some(upy), Some(_)) => format!(
+                            "use phase {upy:.1} kg CO2e per year of the nearest published {cat_id} PCFs"
+                        ),
+                        _ => format!(
+                            "use share {:.0}% of the nearest published {cat_id} PCFs",
+                            p.use_share * 100.0
+                        ),
+                    };
+                    (p.use_kg(given_life), how)
+                }
+                None => {
+                    let share = self
+                        .model
+                        .use_share(cat_id, brand)
+                        .unwrap_or(cat.use_share)
+                        .clamp(0.0, 0.95);
+                    (
+                        embodied * share / (1.0 - share),
+                        format!("typical use share {:.0}% of published {cat_id} PCFs", share * 100.0),
+                    )
+                }
+            };
             let kwh = use_kg / (plan.lifetime * g);
-            plan.kwh = Some((
-                kwh,
-                Provenance::Derived,
-                Some(format!(
-                    "use share {:.0}% of the nearest published {cat_id} PCFs",
-                    share * 100.0
-                )),
-            ));
+            plan.kwh = Some((kwh, Provenance::Derived, Some(how)));
             defaulted.push("use.yearly_kwh");
         }
         let kwh = plan.kwh.clone().map(|k| k.0).unwrap_or(cat.yearly_kwh);

@@ -235,6 +235,9 @@ struct Row {
     ln_embodied: f64,
     /// Share of the use phase in the published total (as published, or as derived).
     use_share: f64,
+    /// ln of the use phase per year of lifetime (kg CO2e), where the PCF states its use phase
+    /// (a share or a yearly kWh) and its lifetime; NaN otherwise.
+    ln_use_per_year: f64,
 }
 
 /// What a training product teaches beyond its features: its published total and the use
@@ -244,6 +247,7 @@ struct Truth {
     id: String,
     total_kg: f64,
     use_kg: Option<f64>,
+    lifetime_years: Option<f64>,
 }
 
 /// Everything fitted for one category.
@@ -339,13 +343,33 @@ fn components(
     [z(memory), z(ssd), z(hdd), z(cpus)]
 }
 
+/// What the neighbours say of a device: embodied footprint and use phase.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    pub embodied_kg: f64,
+    /// The neighbours' (weighted) use share of their published totals.
+    pub use_share: f64,
+    /// The neighbours' use phase per year of lifetime (kg CO2e), where most of their weight
+    /// states one.
+    pub use_per_year_kg: Option<f64>,
+}
+
+impl Prediction {
+    /// The use phase when the yearly energy is unknown: the neighbours' use per year times
+    /// the lifetime the caller gives (a 5-year laptop uses more than its 3-year twin), else
+    /// the neighbours' use share of the total.
+    pub fn use_kg(&self, lifetime_years: Option<f64>) -> f64 {
+        match (self.use_per_year_kg, lifetime_years) {
+            (Some(upy), Some(life)) => upy * life,
+            _ => self.embodied_kg * self.use_share / (1.0 - self.use_share),
+        }
+    }
+}
+
 /// An estimate with its neighbours' evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
-    pub embodied_kg: f64,
-    /// The neighbours' (weighted) use share of their published totals: what the use phase
-    /// of a device like this typically weighs when its yearly energy is unknown.
-    pub use_share: f64,
+    pub prediction: Prediction,
     /// Catalogue products nearest to the query (ids), nearest first.
     pub neighbours: Vec<String>,
     /// Multipliers (low, high) of the predicted *total* for a 90% range.
@@ -456,6 +480,11 @@ impl Model {
                     .map(|g| kwh * life * g),
                 _ => None,
             };
+            let stated_use = p
+                .share_use
+                .map(|s| p.total_kg * s)
+                .or(implied_use)
+                .filter(|u| *u > 0.0);
             let embodied = if let Some(s) = p.share_use {
                 p.total_kg * (1.0 - s)
             } else if let Some(u) = implied_use {
@@ -488,6 +517,10 @@ impl Model {
                 components: components(p.memory_gb, p.ssd_gb, p.hdd_gb, p.cpu_count),
                 ln_embodied: embodied.ln(),
                 use_share: 1.0 - embodied / p.total_kg,
+                ln_use_per_year: match (stated_use, p.lifetime_years.filter(|l| *l > 0.0)) {
+                    (Some(u), Some(life)) => (u / life).ln(),
+                    _ => f64::NAN,
+                },
             };
             let fit = m
                 .fits
@@ -501,6 +534,7 @@ impl Model {
                 id: p.id.clone(),
                 total_kg: p.total_kg,
                 use_kg: implied_use,
+                lifetime_years: p.lifetime_years,
             });
         }
 
@@ -568,13 +602,12 @@ impl Model {
             let fit = &self.fits[cat];
             let mut residuals: Vec<(f64, bool)> = (0..fit.rows.len())
                 .filter_map(|i| {
-                    let (ln_e, share) = fit.predict(&fit.rows[i].components, &fit.loo[i])?;
-                    let embodied = ln_e.exp();
+                    let p = fit.predict(&fit.rows[i].components, &fit.loo[i])?;
                     let truth = &fit.truths[i];
                     let use_kg = truth
                         .use_kg
-                        .unwrap_or_else(|| embodied * share / (1.0 - share));
-                    let r = truth.total_kg.ln() - (embodied + use_kg).ln();
+                        .unwrap_or_else(|| p.use_kg(truth.lifetime_years));
+                    let r = truth.total_kg.ln() - (p.embodied_kg + use_kg).ln();
                     Some((r, truth.use_kg.is_some()))
                 })
                 .collect();
@@ -734,12 +767,11 @@ impl Model {
             components: components(q.memory_gb, q.ssd_gb, q.hdd_gb, q.cpu_count),
             ln_embodied: 0.0,
             use_share: 0.0,
+            ln_use_per_year: f64::NAN,
         };
         let nb = fit.neighbours(&fq, None);
-        let (ln_e, use_share) = fit.predict(&fq.components, &nb)?;
         Some(Estimate {
-            embodied_kg: ln_e.exp(),
-            use_share,
+            prediction: fit.predict(&fq.components, &nb)?,
             neighbours: nb.iter().map(|&(i, _)| fit.truths[i].id.clone()).collect(),
             band: fit.bands[usize::from(q.yearly_kwh.is_some())],
             pooled: fit.pooled,
@@ -790,14 +822,21 @@ impl CategoryFit {
     }
 
     /// Weighted geometric mean of the neighbours' embodied footprints, each moved by the
-    /// component terms to the query's components; and the neighbours' use share.
-    fn predict(&self, q: &[f64; COMPONENTS], nb: &[(usize, f64)]) -> Option<(f64, f64)> {
+    /// component terms to the query's components; the neighbours' use share; and the weighted
+    /// geometric mean of the use phase per year of those that state one.
+    fn predict(&self, q: &[f64; COMPONENTS], nb: &[(usize, f64)]) -> Option<Prediction> {
         if nb.is_empty() {
             return None;
         }
         let mut ln_e = 0.0;
         let mut share = 0.0;
+        let (mut ln_upy, mut w_upy) = (0.0, 0.0);
         for &(i, w) in nb {
+            let upy = self.rows[i].ln_use_per_year;
+            if !upy.is_nan() {
+                ln_upy += w * upy;
+                w_upy += w;
+            }
             let mut v = self.rows[i].ln_embodied;
             for (c, (beta, z)) in self.beta.iter().zip(q).enumerate() {
                 if let (Some(b), false) = (beta, z.is_nan()) {
@@ -807,7 +846,11 @@ impl CategoryFit {
             ln_e += w * v;
             share += w * self.rows[i].use_share;
         }
-        Some((ln_e, share.clamp(0.0, 0.95)))
+        Some(Prediction {
+            embodied_kg: ln_e.exp(),
+            use_share: share.clamp(0.0, 0.95),
+            use_per_year_kg: (w_upy > 0.5).then(|| (ln_upy / w_upy).exp()),
+        })
     }
 
     /// Fit the component slopes one after the other on the leave-one-out residuals of the
