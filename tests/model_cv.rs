@@ -353,6 +353,12 @@ fn nested_cross_validation_meets_the_floors() {
     }
     print_table(&outcomes);
     write_outcomes(&outcomes);
+    let model = Model::builtin();
+    for cat in outcomes.keys() {
+        if let Some(slopes) = model.component_slopes(cat).filter(|s| s.iter().any(Option::is_some)) {
+            println!("{cat}: slopes (memory, SSD, HDD, CPUs, year) {slopes:?}");
+        }
+    }
 
     let all = summarise(outcomes.values().flatten());
     assert!(

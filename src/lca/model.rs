@@ -218,9 +218,15 @@ pub struct Query<'a> {
 /// Numeric features, transformed and weighted so that distance is a plain L1 sum:
 /// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
 const FEATURES: usize = 5;
-/// Components of the component term: ln(1 + memory GB), ln(1 + SSD GB), ln(1 + HDD GB),
-/// ln(1 + CPUs). NaN = unknown.
-const COMPONENTS: usize = 4;
+/// Terms that move a neighbour's embodied footprint to the query's: ln(1 + memory GB),
+/// ln(1 + SSD GB), ln(1 + HDD GB), ln(1 + CPUs), and the release year. NaN = unknown.
+const COMPONENTS: usize = 5;
+/// The release year's term: a family's footprint drifts from one year to the next (down, as
+/// a rule), which neighbours from other years carry with them.
+const YEAR: usize = 4;
+/// Largest slope each term may take: doubling memory cannot more than double a footprint;
+/// a year cannot move it by more than a quarter.
+const MAX_SLOPE: [f64; COMPONENTS] = [1.0, 1.0, 1.0, 1.0, 0.25];
 
 /// One training product, with its features pre-transformed and its brand and region interned
 /// (the distance loop compares integers, not strings).
@@ -338,9 +344,10 @@ fn components(
     ssd: Option<f64>,
     hdd: Option<f64>,
     cpus: Option<f64>,
+    year: Option<f64>,
 ) -> [f64; COMPONENTS] {
     let z = |v: Option<f64>| v.filter(|x| *x >= 0.0).map_or(f64::NAN, f64::ln_1p);
-    [z(memory), z(ssd), z(hdd), z(cpus)]
+    [z(memory), z(ssd), z(hdd), z(cpus), year.unwrap_or(f64::NAN)]
 }
 
 /// What the neighbours say of a device: embodied footprint and use phase.
@@ -514,7 +521,13 @@ impl Model {
                     p.yearly_kwh,
                     p.lifetime_years,
                 ),
-                components: components(p.memory_gb, p.ssd_gb, p.hdd_gb, p.cpu_count),
+                components: components(
+                    p.memory_gb,
+                    p.ssd_gb,
+                    p.hdd_gb,
+                    p.cpu_count,
+                    p.report_year.map(f64::from),
+                ),
                 ln_embodied: embodied.ln(),
                 use_share: 1.0 - embodied / p.total_kg,
                 ln_use_per_year: match (stated_use, p.lifetime_years.filter(|l| *l > 0.0)) {
@@ -689,6 +702,9 @@ impl Model {
             ));
         };
         let n = fit.rows.len();
+        if spec == Spec::ReleaseYear && fit.beta[YEAR].is_some() {
+            return None;
+        }
         match spec.slot() {
             Slot::Feature(f) => {
                 let known = fit.known_features[f];
@@ -730,8 +746,9 @@ impl Model {
         })
     }
 
-    /// The component slopes of a category (memory, SSD, HDD, CPUs), for documentation.
-    pub fn component_slopes(&self, category: &str) -> Option<[Option<f64>; 4]> {
+    /// The component slopes of a category (memory, SSD, HDD, CPUs, release year), for
+    /// documentation.
+    pub fn component_slopes(&self, category: &str) -> Option<[Option<f64>; COMPONENTS]> {
         self.fits.get(category).map(|f| f.beta)
     }
 
@@ -764,7 +781,13 @@ impl Model {
                 q.yearly_kwh,
                 q.lifetime_years,
             ),
-            components: components(q.memory_gb, q.ssd_gb, q.hdd_gb, q.cpu_count),
+            components: components(
+                q.memory_gb,
+                q.ssd_gb,
+                q.hdd_gb,
+                q.cpu_count,
+                q.release_year,
+            ),
             ln_embodied: 0.0,
             use_share: 0.0,
             ln_use_per_year: f64::NAN,
@@ -886,7 +909,7 @@ impl CategoryFit {
             })
             .collect();
         for c in 0..COMPONENTS {
-            if self.known_components[c] < MIN_COMPONENT_ROWS {
+            if self.known_components[c] < MIN_COMPONENT_ROWS || (c == YEAR && self.rows.len() < MIN_OWN_FIT) {
                 continue;
             }
             let xs: Vec<(usize, f64)> = (0..self.rows.len())
@@ -906,8 +929,10 @@ impl CategoryFit {
                 .map(|&(i, x)| (residual[i] - beta * x).powi(2))
                 .sum();
             let se = (sse / (xs.len() - 1) as f64 / sxx).sqrt();
-            if beta > 0.0 && beta >= MIN_T * se {
-                let beta = beta.min(1.0);
+            // Components only add to a footprint; the year may move it either way.
+            let signed = c == YEAR;
+            if (beta > 0.0 || signed) && beta.abs() >= MIN_T * se {
+                let beta = beta.clamp(-MAX_SLOPE[c], MAX_SLOPE[c]);
                 self.beta[c] = Some(beta);
                 for &(i, x) in &xs {
                     residual[i] -= beta * x;
