@@ -389,8 +389,11 @@ fn nested_cross_validation_meets_the_floors() {
     write_outcomes(&outcomes);
     let model = Model::builtin();
     for cat in outcomes.keys() {
-        if let Some(slopes) = model.component_slopes(cat).filter(|s| s.iter().any(Option::is_some)) {
-            println!("{cat}: slopes (memory, SSD, HDD, CPUs, year) {slopes:?}");
+        if let Some(slopes) = model
+            .component_slopes(cat)
+            .filter(|s| s.iter().any(Option::is_some))
+        {
+            println!("{cat}: slopes (memory, SSD, HDD, CPUs) {slopes:?}");
         }
     }
 

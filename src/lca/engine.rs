@@ -429,7 +429,10 @@ impl<'a> Engine<'a> {
                         .clamp(0.0, 0.95);
                     (
                         embodied * share / (1.0 - share),
-                        format!("typical use share {:.0}% of published {cat_id} PCFs", share * 100.0),
+                        format!(
+                            "typical use share {:.0}% of published {cat_id} PCFs",
+                            share * 100.0
+                        ),
                     )
                 }
             };

@@ -32,9 +32,9 @@ const MAX_K: usize = 12;
 /// Neighbour weights: half from 1 ÷ (softening + distance)^WEIGHT_POWER, where the nearest
 /// product decides most, half from 1 ÷ (softening + distance), where the others still count.
 /// Chosen by the repeated nested cross-validation (4 fold draws; median error, within ±20%):
-/// plain inverse distance 7.23%, 79.6%; sixth power alone 6.37%, 79.9% (one odd nearest
-/// product decides alone); the even mix 6.74%, 81.2%. Searching the power per category like
-/// the other hyperparameters overfit (6.91%, 80.1%).
+/// inverse distance alone 7.32%, 79.0%; the sixth power alone 6.36%, 79.9% (an odd nearest
+/// product decides alone); the even mix 6.80%, 80.7%. Searching the power per category like
+/// the other hyperparameters overfit.
 const WEIGHT_POWER: i32 = 6;
 /// Categories with at least this many products get their own hyperparameters and range
 /// calibration; smaller ones share the default hyperparameters and one pooled calibration set.
@@ -226,15 +226,9 @@ pub struct Query<'a> {
 /// Numeric features, transformed and weighted so that distance is a plain L1 sum:
 /// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
 const FEATURES: usize = 5;
-/// Terms that move a neighbour's embodied footprint to the query's: ln(1 + memory GB),
-/// ln(1 + SSD GB), ln(1 + HDD GB), ln(1 + CPUs), and the release year. NaN = unknown.
-const COMPONENTS: usize = 5;
-/// The release year's term: a family's footprint drifts from one year to the next (down, as
-/// a rule), which neighbours from other years carry with them.
-const YEAR: usize = 4;
-/// Largest slope each term may take: doubling memory cannot more than double a footprint;
-/// a year cannot move it by more than a quarter.
-const MAX_SLOPE: [f64; COMPONENTS] = [1.0, 1.0, 1.0, 1.0, 0.25];
+/// Components of the component term: ln(1 + memory GB), ln(1 + SSD GB), ln(1 + HDD GB),
+/// ln(1 + CPUs). NaN = unknown.
+const COMPONENTS: usize = 4;
 
 /// One training product, with its features pre-transformed and its brand and region interned
 /// (the distance loop compares integers, not strings).
@@ -363,10 +357,9 @@ fn components(
     ssd: Option<f64>,
     hdd: Option<f64>,
     cpus: Option<f64>,
-    year: Option<f64>,
 ) -> [f64; COMPONENTS] {
     let z = |v: Option<f64>| v.filter(|x| *x >= 0.0).map_or(f64::NAN, f64::ln_1p);
-    [z(memory), z(ssd), z(hdd), z(cpus), year.unwrap_or(f64::NAN)]
+    [z(memory), z(ssd), z(hdd), z(cpus)]
 }
 
 /// What the neighbours say of a device: embodied footprint and use phase.
@@ -540,13 +533,7 @@ impl Model {
                     p.yearly_kwh,
                     p.lifetime_years,
                 ),
-                components: components(
-                    p.memory_gb,
-                    p.ssd_gb,
-                    p.hdd_gb,
-                    p.cpu_count,
-                    p.report_year.map(f64::from),
-                ),
+                components: components(p.memory_gb, p.ssd_gb, p.hdd_gb, p.cpu_count),
                 ln_embodied: embodied.ln(),
                 use_share: 1.0 - embodied / p.total_kg,
                 ln_use_per_year: match (stated_use, p.lifetime_years.filter(|l| *l > 0.0)) {
@@ -721,9 +708,6 @@ impl Model {
             ));
         };
         let n = fit.rows.len();
-        if spec == Spec::ReleaseYear && fit.beta[YEAR].is_some() {
-            return None;
-        }
         match spec.slot() {
             Slot::Feature(f) => {
                 let known = fit.known_features[f];
@@ -765,8 +749,7 @@ impl Model {
         })
     }
 
-    /// The component slopes of a category (memory, SSD, HDD, CPUs, release year), for
-    /// documentation.
+    /// The component slopes of a category (memory, SSD, HDD, CPUs), for documentation.
     pub fn component_slopes(&self, category: &str) -> Option<[Option<f64>; COMPONENTS]> {
         self.fits.get(category).map(|f| f.beta)
     }
@@ -800,13 +783,7 @@ impl Model {
                 q.yearly_kwh,
                 q.lifetime_years,
             ),
-            components: components(
-                q.memory_gb,
-                q.ssd_gb,
-                q.hdd_gb,
-                q.cpu_count,
-                q.release_year,
-            ),
+            components: components(q.memory_gb, q.ssd_gb, q.hdd_gb, q.cpu_count),
             ln_embodied: 0.0,
             use_share: 0.0,
             ln_use_per_year: f64::NAN,
@@ -937,7 +914,7 @@ impl CategoryFit {
             })
             .collect();
         for c in 0..COMPONENTS {
-            if self.known_components[c] < MIN_COMPONENT_ROWS || (c == YEAR && self.rows.len() < MIN_OWN_FIT) {
+            if self.known_components[c] < MIN_COMPONENT_ROWS {
                 continue;
             }
             let xs: Vec<(usize, f64)> = (0..self.rows.len())
@@ -957,10 +934,8 @@ impl CategoryFit {
                 .map(|&(i, x)| (residual[i] - beta * x).powi(2))
                 .sum();
             let se = (sse / (xs.len() - 1) as f64 / sxx).sqrt();
-            // Components only add to a footprint; the year may move it either way.
-            let signed = c == YEAR;
-            if (beta > 0.0 || signed) && beta.abs() >= MIN_T * se {
-                let beta = beta.clamp(-MAX_SLOPE[c], MAX_SLOPE[c]);
+            if beta > 0.0 && beta >= MIN_T * se {
+                let beta = beta.min(1.0);
                 self.beta[c] = Some(beta);
                 for &(i, x) in &xs {
                     residual[i] -= beta * x;
