@@ -11,4 +11,4 @@ pub const BASE_PATH: &str = "/api/v1";
 
 /// Version of the calculation method (stages, formulas, model). Bumped on any change that
 /// can move a figure.
-pub const METHODOLOGY_VERSION: &str = "ct-lca-1.1";
+pub const METHODOLOGY_VERSION: &str = "ct-lca-1.2";

@@ -4,7 +4,8 @@
 //! README's figures are not optimistic):
 //! - **Embodied footprint** (production + transport + end of life): a distance-weighted
 //!   k-nearest-neighbour estimate within the device's category over what a user can know
-//!   (brand, screen size, weight, release year, yearly kWh, lifetime, use region), plus a
+//!   (brand, model-name family, screen size, weight, release year, yearly kWh, lifetime, use
+//!   region; weights half sharp, half smooth, see `WEIGHT_POWER`), plus a
 //!   **component term** for memory, SSD, HDD and CPU count: each neighbour's footprint is moved
 //!   by β · (ln(1 + x_query) − ln(1 + x_neighbour)), β fitted per category on the neighbours'
 //!   leave-one-out residuals and kept only where the published PCFs show a significant,
@@ -12,8 +13,10 @@
 //!   worse (median error 15% against 9%): products come in families, and neighbours capture a
 //!   family's footprint better than a global slope.
 //! - **Use phase**: yearly kWh × lifetime × the grid intensity manufacturers' PCFs imply for
-//!   that category, brand and region (servers' PCFs imply about twice a laptop's), or, with
-//!   no kWh, the neighbours' use share.
+//!   that category, brand and region (servers' PCFs imply about twice a laptop's); with no
+//!   kWh but a lifetime, the neighbours' use phase per year times that lifetime (their use
+//!   share would give a 3-year and a 5-year laptop the same use phase); with neither, the
+//!   neighbours' use share.
 //! - **A 90% range** by split-conformal prediction: the lower and upper quantiles (with the
 //!   finite-sample correction) of the leave-one-out errors of published *totals*, per category
 //!   with 30 or more products and apart for devices with and without a known yearly energy,

@@ -263,7 +263,7 @@ mod tests {
             org: "Acme",
             generated_at: "2026-11-28T00:00:00Z",
             period: Some("2026"),
-            methodology_version: "ct-lca-1.1",
+            methodology_version: "ct-lca-1.2",
         };
         let pdf = render(&meta, &f);
         let text = String::from_utf8_lossy(&pdf);
