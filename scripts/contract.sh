@@ -18,9 +18,14 @@ key=$(curl -fsS -X POST "$CT_BASE_URL/api/v1/admin/keys" -H "Authorization: Bear
   -H 'Content-Type: application/json' -d '{"org":"contract","plan":"internal"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 mkdir -p target/e2e-artefacts
+# The document is read once, before any job is queued: schemathesis gives a schema download
+# 10 s, and the first pass leaves exports and reports queued whose building can hold a local
+# (single-isolate) worker longer than that.
+schema=target/e2e-artefacts/openapi.json
+curl -fsS --max-time 60 "$CT_BASE_URL/api/v1/openapi.json" -o "$schema"
 run() {
   PYTHONPATH=tests/contract SCHEMATHESIS_HOOKS=hooks \
-    schemathesis --config-file tests/contract/schemathesis.toml run "$CT_BASE_URL/api/v1/openapi.json" \
+    schemathesis --config-file tests/contract/schemathesis.toml run "$schema" --url "$CT_BASE_URL/api/v1" \
     --checks all --exclude-checks ignored_auth,use_after_free --seed 1 --max-examples "${CT_CONTRACT_EXAMPLES:-10}" --workers 2 --request-timeout 30 \
     --exclude-path /integrations/blancco/sync --exclude-path /products/identify \
     -H "Authorization: Bearer $key" "$@"
@@ -29,4 +34,7 @@ run() {
 # from GET /keys to the run's own key and would revoke it mid-run. Then those two, without the
 # stateful phase.
 run --exclude-path-regex '^/keys/\{id\}' --report junit --report-dir target/e2e-artefacts
+# The first pass's queued jobs run before the second pass starts: one request that waits for
+# the worker (a poll, not a sleep).
+curl -fsS --max-time 120 "$CT_BASE_URL/api/v1/health" >/dev/null
 run --include-path-regex '^/keys/\{id\}' --phases examples,coverage,fuzzing
