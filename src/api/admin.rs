@@ -10,7 +10,7 @@ use worker::Response;
 
 use super::auth;
 use super::http::{self, RequestCtx, Step};
-use super::idempotency;
+use super::idempotency::{self, NextAction};
 use super::keys;
 use super::problem::{parse_json, ApiError, FieldError};
 use crate::audit::{Break, Verifier};
@@ -98,9 +98,8 @@ fn live() -> String {
 pub async fn create_key(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let reservation = match idempotency::begin(rc, "admin", &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = create_key_inner(rc, &bytes).await;
     keys::respond_created(rc, reservation, outcome).await

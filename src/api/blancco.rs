@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
+use super::idempotency::{self, NextAction};
+use super::limiter;
 use super::problem::{ApiError, FieldError};
 use super::views::{stored_json, Accepted, JobStatus, PullDetail};
-use super::{idempotency, limiter};
 use crate::blancco::import::{assess, Import};
 use crate::blancco::{json_reports, parse_xml, XmlError, MAX_REPORTS};
 use crate::edge::clock::now_iso;
@@ -80,9 +81,8 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         return http::json(200, &v);
     }
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = match pull {
         Some(p) => match limiter::admit(rc, 1, Some(Kind::BlanccoPull)).await {

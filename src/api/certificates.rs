@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
-use super::idempotency;
+use super::idempotency::{self, NextAction};
 use super::problem::{parse_json, ApiError};
 use super::routes::JWKS_PATH;
 use crate::certs::signing::KeyPair;
@@ -54,9 +54,8 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         })?;
     let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = issue(rc, &body, engine, &key, &org_id).await;
     idempotency::settle(rc, reservation, 201, &outcome).await?;

@@ -6,9 +6,10 @@ use serde_json::{json, Value};
 use worker::{Env, Response};
 
 use super::http::{self, RequestCtx, Step};
+use super::idempotency::{self, NextAction};
+use super::limiter;
 use super::problem::ApiError;
 use super::views::{stored_json, Accepted, ExportDetail, JobStatus};
-use super::{idempotency, limiter};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::edge::{bindings, random};
 use crate::jobs::{self, lifecycle::Kind};
@@ -29,9 +30,8 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.raw_body().await?;
     let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = async {
         limiter::admit(rc, 1, Some(Kind::Export)).await?;

@@ -47,15 +47,18 @@ fn body_hash(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// What a handler does after [`begin`].
+pub enum NextAction {
+    /// Do the work, then [`settle`] the reservation (none when no key was sent).
+    Proceed(Option<Reservation>),
+    /// The key's stored response: answer with it, do nothing.
+    Replay(Response),
+}
+
 /// Reserve the request's Idempotency-Key, or answer with the stored response.
-/// `Ok(None)`: no key was sent.
-pub async fn begin(
-    rc: &RequestCtx,
-    scope: &str,
-    body: &[u8],
-) -> Result<Option<Result<Reservation, Response>>, ApiError> {
+pub async fn begin(rc: &RequestCtx, scope: &str, body: &[u8]) -> Result<NextAction, ApiError> {
     let Some(key) = rc.header("Idempotency-Key") else {
-        return Ok(None);
+        return Ok(NextAction::Proceed(None));
     };
     if key.is_empty() || key.len() > MAX_KEY_LEN || !key.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(ApiError::bad_request(
@@ -97,7 +100,7 @@ pub async fn begin(
         .unwrap_or(0)
         > 0;
     if inserted {
-        return Ok(Some(Ok(Reservation {
+        return Ok(NextAction::Proceed(Some(Reservation {
             scope: scope.to_string(),
             key,
         })));
@@ -133,7 +136,7 @@ pub async fn begin(
             let mut resp =
                 http::bytes(status, "application/json; charset=utf-8", body.into_bytes())?;
             http::set(resp.headers_mut(), "Idempotent-Replayed", "true");
-            Ok(Some(Err(resp)))
+            Ok(NextAction::Replay(resp))
         }
         _ => Err(ApiError::new(
             409,

@@ -11,7 +11,7 @@ use worker::Response;
 
 use super::auth;
 use super::http::{self, RequestCtx, Step};
-use super::idempotency::{self, Reservation};
+use super::idempotency::{self, NextAction, Reservation};
 use super::problem::{parse_json, ApiError, FieldError};
 use crate::edge::clock::now_iso;
 use crate::keys::{Mode, Role, MAX_KEY_NAME, MAX_ROLL_GRACE_S};
@@ -64,9 +64,8 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let scope = rc.tenant()?.scope();
     let reservation = match idempotency::begin(rc, &scope, &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = create_inner(rc, &bytes).await;
     respond_created(rc, reservation, outcome).await
@@ -164,9 +163,8 @@ pub async fn roll(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let scope = rc.tenant()?.scope();
     let reservation = match idempotency::begin(rc, &scope, &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = roll_inner(rc, id, &bytes).await;
     respond_created(rc, reservation, outcome).await

@@ -5,9 +5,10 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
+use super::idempotency::{self, NextAction};
+use super::limiter;
 use super::problem::{parse_json, ApiError};
 use super::views::{stored_json, Accepted, JobStatus, PdfLink, ReportDetail};
-use super::{idempotency, limiter};
 use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random};
 use crate::jobs::{self, lifecycle::Kind};
@@ -23,9 +24,8 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let req = parse(&body).map_err(ApiError::validation)?;
     let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
-        Some(Err(replay)) => return Ok(replay),
-        Some(Ok(r)) => Some(r),
-        None => None,
+        NextAction::Replay(stored) => return Ok(stored),
+        NextAction::Proceed(r) => r,
     };
     let outcome = async {
         // A report costs what it computes: one request per device, as a batch does.
