@@ -25,131 +25,31 @@
 //! Every spec the API accepts either counts for a category or is reported back as ignored
 //! with the reason ([`Model::ignored`]). Fitting is a few leave-one-out passes (milliseconds),
 //! done once per isolate.
+//!
+//! Here: fitting, conventions, calibration and the public API. `category` is one category's
+//! k-NN and component slopes, `names` the model-name tokens, `conformal` the range
+//! multipliers, `params` the hyperparameters.
+
+mod category;
+mod conformal;
+mod names;
+mod params;
 
 use std::collections::HashMap;
 
 use crate::catalog::Product;
+use category::{components, features, CategoryFit, Row, Truth, COMPONENTS, MIN_COMPONENT_ROWS};
+use conformal::conformal_band;
+use names::{name_tokens, Interner};
+pub use params::{ParamSet, Params};
 
-/// Most neighbours a model may average.
-const MAX_K: usize = 12;
-/// Neighbour weights: half from 1 ÷ (softening + distance)^WEIGHT_POWER, where the nearest
-/// product decides most, half from 1 ÷ (softening + distance), where the others still count.
-/// Chosen by the repeated nested cross-validation (4 fold draws; median error, within ±20%):
-/// inverse distance alone 7.32%, 79.0%; the sixth power alone 6.36%, 79.9% (an odd nearest
-/// product decides alone); the even mix 6.80%, 80.7%. Searching the power per category like
-/// the other hyperparameters overfit.
-const WEIGHT_POWER: i32 = 6;
 /// Categories with at least this many products get their own hyperparameters and range
 /// calibration; smaller ones share the default hyperparameters and one pooled calibration set.
 pub const MIN_OWN_FIT: usize = 30;
 /// Coverage the range states.
 pub const RANGE_CONFIDENCE: f64 = 0.9;
-/// Coverage the conformal quantiles are taken at: a little above the stated one, because the
-/// leave-one-out errors of a model whose hyperparameters were tuned on the same products are
-/// slightly optimistic (at 0.90 the nested cross-validation measured 88% for laptops; at this
-/// level every category with 30 products or more holds 90% or more).
-const CALIBRATION_LEVEL: f64 = 0.91;
-/// A component term needs this many products of the category that state the component.
-const MIN_COMPONENT_ROWS: usize = 8;
-/// A component term is kept when its slope is this many standard errors above zero.
-const MIN_T: f64 = 2.0;
 /// A distance feature counts for a category when at least this share of its products state it.
 const MIN_FEATURE_SHARE: f64 = 0.2;
-
-/// The model's hyperparameters. The defaults were chosen by cross-validation
-/// (`cargo test --release --test model_cv -- --ignored --nocapture search` reruns the search).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Params {
-    /// Neighbours averaged (at most 12).
-    pub k: usize,
-    /// Added to distances before inverting them, so an exact twin does not take all the weight.
-    pub softening: f64,
-    /// Distance of a different brand, and of a different use region.
-    pub w_brand: f64,
-    pub w_region: f64,
-    /// Weights of ln screen, ln weight, year / 5, ln kWh, ln lifetime.
-    pub weights: [f64; FEATURES],
-    /// Weight of the model-name distance (1 − Jaccard similarity of the name tokens).
-    pub w_name: f64,
-}
-
-impl Default for Params {
-    fn default() -> Self {
-        Params {
-            k: 6,
-            softening: 0.01,
-            w_brand: 1.0,
-            w_region: 1.0,
-            weights: [2.0, 0.5, 2.0, 0.5, 2.0],
-            w_name: 1.0,
-        }
-    }
-}
-
-/// Hyperparameters per category: categories with `MIN_OWN_FIT` products or more may have
-/// their own (laptops and monitors weigh screen size differently), the rest share `default`.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct ParamSet {
-    pub default: Params,
-    pub by_category: HashMap<String, Params>,
-}
-
-impl ParamSet {
-    pub fn get(&self, category: &str) -> Params {
-        let p = self
-            .by_category
-            .get(category)
-            .copied()
-            .unwrap_or(self.default);
-        Params {
-            k: p.k.clamp(1, MAX_K),
-            ..p
-        }
-    }
-
-    /// The hyperparameters chosen by the full search on every published PCF
-    /// (`tests/model_cv.rs`, `search_hyperparameters`; 10-fold cross-validated 5.8% median
-    /// error with them, against 6.8% in the nested cross-validation the README reports: the
-    /// search's own optimism).
-    pub fn chosen() -> ParamSet {
-        let p = |k, softening, w_brand, w_region, weights, w_name| Params {
-            k,
-            softening,
-            w_brand,
-            w_region,
-            weights,
-            w_name,
-        };
-        ParamSet {
-            default: p(6, 0.1, 0.5, 0.5, [0.0, 0.5, 4.0, 0.0, 4.0], 1.0),
-            by_category: [
-                (
-                    "laptop",
-                    p(8, 0.01, 0.25, 1.0, [4.0, 2.0, 2.0, 2.0, 2.0], 1.0),
-                ),
-                (
-                    "monitor",
-                    p(8, 0.3, 1.0, 1.0, [0.5, 0.5, 2.0, 0.5, 4.0], 1.0),
-                ),
-                (
-                    "desktop",
-                    p(4, 0.3, 2.0, 2.0, [0.0, 2.0, 4.0, 4.0, 4.0], 1.0),
-                ),
-                (
-                    "server",
-                    p(3, 0.01, 1.0, 1.0, [2.0, 0.5, 1.0, 0.5, 2.0], 0.5),
-                ),
-                (
-                    "smartphone",
-                    p(8, 0.01, 0.25, 1.0, [2.0, 0.0, 2.0, 0.0, 2.0], 1.0),
-                ),
-            ]
-            .into_iter()
-            .map(|(c, p)| (c.to_string(), p))
-            .collect(),
-        }
-    }
-}
 
 /// A device spec the model may weigh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -226,145 +126,6 @@ pub struct Query<'a> {
     pub cpu_count: Option<f64>,
 }
 
-/// Numeric features, transformed and weighted so that distance is a plain L1 sum:
-/// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
-const FEATURES: usize = 5;
-/// Components of the component term: ln(1 + memory GB), ln(1 + SSD GB), ln(1 + HDD GB),
-/// ln(1 + CPUs). NaN = unknown.
-const COMPONENTS: usize = 4;
-
-/// One training product, with its features pre-transformed and its brand and region interned
-/// (the distance loop compares integers, not strings).
-#[derive(Debug, Clone)]
-struct Row {
-    brand: u32,
-    region: u32,
-    /// Name tokens (interned, sorted); empty: no name.
-    tokens: Vec<u32>,
-    features: [f64; FEATURES],
-    components: [f64; COMPONENTS],
-    ln_embodied: f64,
-    /// Share of the use phase in the published total (as published, or as derived).
-    use_share: f64,
-    /// ln of the use phase per year of lifetime (kg CO2e), where the PCF states its use phase
-    /// (a share or a yearly kWh) and its lifetime; NaN otherwise.
-    ln_use_per_year: f64,
-}
-
-/// What a training product teaches beyond its features: its published total and the use
-/// phase the engine would compute for it from its own kWh and lifetime.
-#[derive(Debug, Clone)]
-struct Truth {
-    id: String,
-    total_kg: f64,
-    use_kg: Option<f64>,
-    lifetime_years: Option<f64>,
-}
-
-/// Everything fitted for one category.
-#[derive(Debug, Clone, Default)]
-struct CategoryFit {
-    params: Params,
-    rows: Vec<Row>,
-    truths: Vec<Truth>,
-    /// Slope of each component term (ln embodied per ln(1 + x)); None: no significant effect.
-    beta: [Option<f64>; COMPONENTS],
-    /// Median ln(1 + x) of the rows that state each component: stands in for a neighbour that
-    /// does not state it.
-    typical: [f64; COMPONENTS],
-    /// How many rows state each feature and each component.
-    known_features: [usize; FEATURES],
-    known_components: [usize; COMPONENTS],
-    /// Each row's leave-one-out neighbours (they do not depend on the component slopes).
-    loo: Vec<Vec<(usize, f64)>>,
-    /// Leave-one-out ln(published total ÷ predicted total), sorted.
-    residuals: Vec<f64>,
-    /// Multipliers of the predicted total for the 90% range, without and with a known yearly
-    /// energy, and whether they come from the pooled calibration set.
-    bands: [(f64, f64); 2],
-    pooled: bool,
-}
-
-/// Interned strings: 0 means "unknown" and matches nothing.
-#[derive(Debug, Clone, Default)]
-struct Interner(HashMap<String, u32>);
-
-impl Interner {
-    fn intern(&mut self, s: Option<&str>) -> u32 {
-        let Some(s) = s else { return 0 };
-        let next = self.0.len() as u32 + 1;
-        *self.0.entry(s.to_lowercase()).or_insert(next)
-    }
-
-    /// Look up without adding: an unseen value gets an id no row has.
-    fn find(&self, s: Option<&str>) -> u32 {
-        s.and_then(|s| self.0.get(&s.to_lowercase()).copied())
-            .unwrap_or(u32::MAX)
-    }
-}
-
-/// Name tokens: lowercase words and numbers without the brand, and for model numbers their
-/// core and family prefixes ("t470s" also gives "t470", "t47*" and "t4**"), so "ThinkPad T470s"
-/// meets "ThinkPad T470" and "Latitude 5430" meets "Latitude 5420" more than "Latitude 7420".
-/// Quantities ("256gb", "2.7ghz", "13in") are words, not model numbers.
-fn name_tokens(brand: Option<&str>, name: &str) -> Vec<String> {
-    const UNITS: [&str; 9] = ["gb", "tb", "ghz", "mhz", "mm", "cm", "in", "inch", "hz"];
-    let brand = brand.unwrap_or("").to_lowercase();
-    let mut out = Vec::new();
-    for word in name
-        .to_lowercase()
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty() && *w != brand)
-    {
-        let chars: Vec<char> = word.chars().collect();
-        let last_digit = chars.iter().rposition(char::is_ascii_digit);
-        let suffix: String = chars[last_digit.map_or(0, |d| d + 1)..].iter().collect();
-        if let Some(d) = last_digit.filter(|_| !UNITS.contains(&suffix.as_str())) {
-            let core = &chars[..=d];
-            if core.len() < chars.len() {
-                out.push(core.iter().collect());
-            }
-            let digits = core.iter().rev().take_while(|c| c.is_ascii_digit()).count();
-            if core.len() >= 3 {
-                for drop in 1..=digits.min(2) {
-                    let prefix: String = core[..core.len() - drop].iter().collect();
-                    out.push(format!("{prefix}{}", "*".repeat(drop)));
-                }
-            }
-        }
-        out.push(word.to_string());
-    }
-    out
-}
-
-fn features(
-    w: &[f64; FEATURES],
-    screen: Option<f64>,
-    weight: Option<f64>,
-    year: Option<f64>,
-    kwh: Option<f64>,
-    life: Option<f64>,
-) -> [f64; FEATURES] {
-    let f = |v: Option<f64>| v.unwrap_or(f64::NAN);
-    [
-        f(ln(screen)) * w[0],
-        f(ln(weight)) * w[1],
-        f(year.map(|y| y / 5.0)) * w[2],
-        f(ln(kwh)) * w[3],
-        f(ln(life)) * w[4],
-    ]
-}
-
-fn components(
-    memory: Option<f64>,
-    ssd: Option<f64>,
-    hdd: Option<f64>,
-    cpus: Option<f64>,
-) -> [f64; COMPONENTS] {
-    let z = |v: Option<f64>| v.filter(|x| *x >= 0.0).map_or(f64::NAN, f64::ln_1p);
-    [z(memory), z(ssd), z(hdd), z(cpus)]
-}
-
 /// What the neighbours say of a device: embodied footprint and use phase.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prediction {
@@ -418,11 +179,11 @@ pub struct Model {
     category_use_shares: HashMap<String, f64>,
 }
 
-fn ln(v: Option<f64>) -> Option<f64> {
+pub(super) fn ln(v: Option<f64>) -> Option<f64> {
     v.filter(|x| *x > 0.0).map(f64::ln)
 }
 
-fn median(mut v: Vec<f64>) -> Option<f64> {
+pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
     if v.is_empty() {
         return None;
     }
@@ -439,32 +200,6 @@ fn medians<K: std::hash::Hash + Eq>(m: HashMap<K, Vec<f64>>) -> HashMap<K, f64> 
     m.into_iter()
         .filter_map(|(k, v)| Some((k, median(v)?)))
         .collect()
-}
-
-/// Split-conformal multipliers from sorted leave-one-out residuals (ln actual − ln predicted):
-/// the ⌊(n+1)·α/2⌋-th and ⌈(n+1)·(1−α/2)⌉-th order statistics (1 − α = `CALIBRATION_LEVEL`),
-/// which cover a new product with probability ≥ 1 − α when products are exchangeable. Past the ends: the extreme residual
-/// widened by half.
-fn conformal_band(sorted: &[f64]) -> (f64, f64) {
-    let n = sorted.len();
-    if n == 0 {
-        return (0.5, 1.5);
-    }
-    let tail = (1.0 - CALIBRATION_LEVEL) / 2.0;
-    // (1 − 0.91) / 2 is 0.04499…: nudge so that exact products of n + 1 rank as written.
-    let lo_rank = ((n + 1) as f64 * tail + 1e-9).floor() as usize;
-    let hi_rank = ((n + 1) as f64 * (1.0 - tail) - 1e-9).ceil() as usize;
-    let lo = if lo_rank >= 1 {
-        sorted[lo_rank - 1]
-    } else {
-        sorted[0] * 1.5
-    };
-    let hi = if hi_rank <= n {
-        sorted[hi_rank - 1]
-    } else {
-        sorted[n - 1] * 1.5
-    };
-    (lo.min(-0.02).exp(), hi.max(0.02).exp())
 }
 
 impl Model {
@@ -801,225 +536,9 @@ impl Model {
     }
 }
 
-impl CategoryFit {
-    /// The K nearest rows and their weights (summing to 1), nearest first.
-    fn neighbours(&self, q: &Row, skip: Option<usize>) -> Vec<(usize, f64)> {
-        let params = &self.params;
-        let k = params.k;
-        let mut best: [(f64, usize); MAX_K] = [(f64::INFINITY, usize::MAX); MAX_K];
-        for (i, row) in self.rows.iter().enumerate() {
-            if Some(i) == skip {
-                continue;
-            }
-            let d = distance(params, q, row);
-            if d < best[k - 1].0 {
-                let mut j = k - 1;
-                while j > 0 && best[j - 1].0 > d {
-                    best[j] = best[j - 1];
-                    j -= 1;
-                }
-                best[j] = (d, i);
-            }
-        }
-        let found: Vec<(f64, usize)> = best[..k]
-            .iter()
-            .copied()
-            .filter(|(_, i)| *i != usize::MAX)
-            .collect();
-        let kernel = |power: i32| -> Vec<f64> {
-            let w: Vec<f64> = found
-                .iter()
-                .map(|&(d, _)| (params.softening + d).powi(-power))
-                .collect();
-            let total: f64 = w.iter().sum();
-            w.into_iter().map(|x| x / total).collect()
-        };
-        let (sharp, smooth) = (kernel(WEIGHT_POWER), kernel(1));
-        found
-            .iter()
-            .zip(sharp.iter().zip(&smooth))
-            .map(|(&(_, i), (a, b))| (i, 0.5 * a + 0.5 * b))
-            .collect()
-    }
-
-    /// A neighbour's value of a component, or the category's typical one.
-    fn component(&self, i: usize, c: usize) -> f64 {
-        let z = self.rows[i].components[c];
-        if z.is_nan() {
-            self.typical[c]
-        } else {
-            z
-        }
-    }
-
-    /// Weighted geometric mean of the neighbours' embodied footprints, each moved by the
-    /// component terms to the query's components; the neighbours' use share; and the weighted
-    /// geometric mean of the use phase per year of those that state one.
-    fn predict(&self, q: &[f64; COMPONENTS], nb: &[(usize, f64)]) -> Option<Prediction> {
-        if nb.is_empty() {
-            return None;
-        }
-        let mut ln_e = 0.0;
-        let mut share = 0.0;
-        let (mut ln_upy, mut w_upy) = (0.0, 0.0);
-        for &(i, w) in nb {
-            let upy = self.rows[i].ln_use_per_year;
-            if !upy.is_nan() {
-                ln_upy += w * upy;
-                w_upy += w;
-            }
-            let mut v = self.rows[i].ln_embodied;
-            for (c, (beta, z)) in self.beta.iter().zip(q).enumerate() {
-                if let (Some(b), false) = (beta, z.is_nan()) {
-                    v += b * (z - self.component(i, c));
-                }
-            }
-            ln_e += w * v;
-            share += w * self.rows[i].use_share;
-        }
-        Some(Prediction {
-            embodied_kg: ln_e.exp(),
-            use_share: share.clamp(0.0, 0.95),
-            use_per_year_kg: (w_upy > 0.5).then(|| (ln_upy / w_upy).exp()),
-        })
-    }
-
-    /// Fit the component slopes one after the other on the leave-one-out residuals of the
-    /// neighbour estimate: least squares through the origin of residual on the query-minus-
-    /// neighbours component difference, kept when positive and at least `MIN_T` standard
-    /// errors from zero (at most 1: doubling memory cannot more than double a footprint).
-    fn fit_components(&mut self) {
-        for f in 0..FEATURES {
-            self.known_features[f] = self.rows.iter().filter(|r| !r.features[f].is_nan()).count();
-        }
-        for c in 0..COMPONENTS {
-            let known: Vec<f64> = self
-                .rows
-                .iter()
-                .map(|r| r.components[c])
-                .filter(|z| !z.is_nan())
-                .collect();
-            self.known_components[c] = known.len();
-            self.typical[c] = median(known).unwrap_or(0.0);
-        }
-        self.loo = (0..self.rows.len())
-            .map(|i| self.neighbours(&self.rows[i], Some(i)))
-            .collect();
-        let nbs = &self.loo;
-        let mut residual: Vec<f64> = nbs
-            .iter()
-            .enumerate()
-            .map(|(i, nb)| {
-                self.rows[i].ln_embodied
-                    - nb.iter()
-                        .map(|&(j, w)| w * self.rows[j].ln_embodied)
-                        .sum::<f64>()
-            })
-            .collect();
-        for c in 0..COMPONENTS {
-            if self.known_components[c] < MIN_COMPONENT_ROWS {
-                continue;
-            }
-            let xs: Vec<(usize, f64)> = (0..self.rows.len())
-                .filter(|&i| !self.rows[i].components[c].is_nan() && !nbs[i].is_empty())
-                .map(|i| {
-                    let around: f64 = nbs[i].iter().map(|&(j, w)| w * self.component(j, c)).sum();
-                    (i, self.rows[i].components[c] - around)
-                })
-                .collect();
-            let sxx: f64 = xs.iter().map(|(_, x)| x * x).sum();
-            if sxx < 1e-6 || xs.len() < 3 {
-                continue;
-            }
-            let beta = xs.iter().map(|&(i, x)| x * residual[i]).sum::<f64>() / sxx;
-            let sse: f64 = xs
-                .iter()
-                .map(|&(i, x)| (residual[i] - beta * x).powi(2))
-                .sum();
-            let se = (sse / (xs.len() - 1) as f64 / sxx).sqrt();
-            if beta > 0.0 && beta >= MIN_T * se {
-                let beta = beta.min(1.0);
-                self.beta[c] = Some(beta);
-                for &(i, x) in &xs {
-                    residual[i] -= beta * x;
-                }
-            }
-        }
-    }
-}
-
-/// Attribute distance: brand and region mismatches, plus the L1 distance of the weighted
-/// features the query states; a stated value the product lacks costs half its weight.
-fn distance(p: &Params, q: &Row, r: &Row) -> f64 {
-    let mut d = 0.0;
-    if q.brand != r.brand {
-        d += p.w_brand;
-    }
-    // No region given (0): no preference, not a preference for products without one.
-    if q.region != 0 && q.region != r.region {
-        d += p.w_region;
-    }
-    if !q.tokens.is_empty() && p.w_name > 0.0 {
-        d += p.w_name * (1.0 - jaccard(&q.tokens, &r.tokens));
-    }
-    for ((a, b), w) in q.features.iter().zip(&r.features).zip(p.weights) {
-        d += match (a.is_nan(), b.is_nan()) {
-            (false, false) => (a - b).abs(),
-            // What the query does not say cannot prefer a product that does not say it either.
-            (true, _) => 0.0,
-            (false, true) => 0.5 * w,
-        };
-    }
-    d
-}
-
-/// |a ∩ b| ÷ |a ∪ b| of two sorted token lists (unknown tokens, `u32::MAX`, never match).
-fn jaccard(a: &[u32], b: &[u32]) -> f64 {
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += usize::from(a[i] != u32::MAX);
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    let union = a.len() + b.len() - common;
-    if union == 0 {
-        0.0
-    } else {
-        common as f64 / union as f64
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn conformal_band_takes_the_corrected_order_statistics() {
-        // n = 199: ranks ⌊200 · 0.045⌋ = 9 and ⌈200 · 0.955⌉ = 191.
-        let sorted: Vec<f64> = (0..199).map(|i| (i as f64 - 99.0) / 100.0).collect();
-        let (lo, hi) = conformal_band(&sorted);
-        assert!((lo.ln() - sorted[8]).abs() < 1e-12);
-        assert!((hi.ln() - sorted[190]).abs() < 1e-12);
-        // n = 9: the 95.5th percentile needs rank 10 > n: the widest residual, widened.
-        let small: Vec<f64> = (0..9).map(|i| (i as f64 - 4.0) / 10.0).collect();
-        let (_, hi) = conformal_band(&small);
-        assert!((hi.ln() - 0.6).abs() < 1e-12);
-    }
-
-    #[test]
-    fn name_tokens_carry_model_families() {
-        let t = name_tokens(Some("Dell"), "Dell Latitude 5430");
-        assert_eq!(t, ["latitude", "543*", "54**", "5430"]);
-        assert!(jaccard(&[1, 2, 3], &[2, 3, 4]) == 0.5);
-        // Unknown tokens never match but widen the union.
-        assert!((jaccard(&[1, u32::MAX], &[1, u32::MAX]) - 1.0 / 3.0).abs() < 1e-12);
-    }
 
     #[test]
     fn servers_use_the_intensity_their_own_pcfs_imply() {
