@@ -195,6 +195,48 @@ fn model_use_phase_is_kwh_times_lifetime_times_grid() {
     );
 }
 
+/// Without a yearly energy the use phase comes from the nearest PCFs' use per year, so a
+/// longer life uses more (their use share of the total would give both lives the same). The
+/// two lives find somewhat different neighbours (lifetime is also a distance feature), so the
+/// use per year may differ a little.
+#[test]
+fn without_yearly_energy_the_use_phase_follows_the_lifetime_given() {
+    let engine = Engine::builtin();
+    let factors = FactorSet::builtin();
+    let laptop = |years: f64| {
+        let input = parse_device(
+            &json!({"category": "laptop", "product": {"brand": "Lenovo", "model": "ThinkPad T14"},
+                "specs": {"screen_size_in": 14, "weight_kg": 1.5, "release_year": 2020},
+                "use": {"country": "US", "lifetime_years": years}}),
+            "",
+            factors,
+        )
+        .unwrap();
+        engine.footprint(&input).unwrap()
+    };
+    let (short, long) = (laptop(3.0), laptop(5.0));
+    assert!(short.defaulted.contains(&"use.yearly_kwh"));
+    let (per_year_short, per_year_long) =
+        (short.breakdown.use_kg / 3.0, long.breakdown.use_kg / 5.0);
+    assert!(
+        long.breakdown.use_kg > 1.2 * short.breakdown.use_kg,
+        "3 years {} kg, 5 years {} kg",
+        short.breakdown.use_kg,
+        long.breakdown.use_kg
+    );
+    assert!(
+        (per_year_long / per_year_short - 1.0).abs() < 0.3,
+        "per year: {per_year_short} vs {per_year_long}"
+    );
+    let note = short
+        .assumptions
+        .iter()
+        .find(|a| a.name == "yearly_kwh")
+        .and_then(|a| a.note.clone())
+        .unwrap_or_default();
+    assert!(note.contains("per year"), "{note}");
+}
+
 #[test]
 fn unknown_or_ambiguous_products_name_the_field() {
     let engine = Engine::builtin();
