@@ -357,26 +357,41 @@ fn nested(products: &[&Product], salt: &str) -> ByCategory {
 fn repeated_nested_cross_validation() {
     let products = all_products();
     let mut all = Vec::new();
+    let mut per_category = Vec::new();
     for salt in ["", "a", "b", "c"] {
         let outcomes = nested(&products, salt);
         let s = summarise(outcomes.values().flatten());
         println!(
-            "draw {salt:?}: median {:.2}% ±5% {:.1}% ±20% {:.1}% coverage {:.1}%",
+            "draw {salt:?}: median {:.2}% ±5% {:.1}% ±20% {:.1}% coverage {:.1}% width ±{:.1}%",
             s.median * 100.0,
             s.within_5 * 100.0,
             s.within_20 * 100.0,
-            s.coverage * 100.0
+            s.coverage * 100.0,
+            s.width * 50.0
         );
+        for (cat, v) in &outcomes {
+            per_category.extend(v.iter().map(|o| (cat.clone(), o.clone())));
+        }
         all.extend(outcomes.into_values().flatten());
     }
     let s = summarise(&all);
     println!(
-        "all draws: median {:.2}% ±5% {:.1}% ±20% {:.1}% coverage {:.1}%",
+        "all draws: median {:.2}% ±5% {:.1}% ±20% {:.1}% coverage {:.1}% width ±{:.1}%",
         s.median * 100.0,
         s.within_5 * 100.0,
         s.within_20 * 100.0,
-        s.coverage * 100.0
+        s.coverage * 100.0,
+        s.width * 50.0
     );
+    // Coverage by category with 30+ products, over all draws.
+    let mut by_cat: BTreeMap<String, Vec<Outcome>> = BTreeMap::new();
+    for (cat, o) in per_category {
+        by_cat.entry(cat).or_default().push(o);
+    }
+    for (cat, v) in by_cat.iter().filter(|(_, v)| v.len() >= 4 * MIN_OWN_FIT) {
+        let s = summarise(v);
+        println!("  {cat}: coverage {:.1}% width ±{:.1}%", s.coverage * 100.0, s.width * 50.0);
+    }
 }
 
 /// The figures the README publishes: nested cross-validation (10 outer folds; on each outer
