@@ -390,7 +390,11 @@ fn repeated_nested_cross_validation() {
     }
     for (cat, v) in by_cat.iter().filter(|(_, v)| v.len() >= 4 * MIN_OWN_FIT) {
         let s = summarise(v);
-        println!("  {cat}: coverage {:.1}% width ±{:.1}%", s.coverage * 100.0, s.width * 50.0);
+        println!(
+            "  {cat}: coverage {:.1}% width ±{:.1}%",
+            s.coverage * 100.0,
+            s.width * 50.0
+        );
     }
 }
 
