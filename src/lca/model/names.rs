@@ -91,4 +91,31 @@ mod tests {
         // Unknown tokens never match but widen the union.
         assert!((jaccard(&[1, u32::MAX], &[1, u32::MAX]) - 1.0 / 3.0).abs() < 1e-12);
     }
+
+    #[test]
+    fn hostile_names_give_bounded_tokens() {
+        let long_digits = "9".repeat(200);
+        let names = [
+            long_digits.as_str(),
+            "１２３ ٣٤٥ ⅷ ǅ1 e\u{301}9 \u{0} 7gb7 a1b2c3d4 0 00 000",
+            "",
+            "-/-/-",
+            "Ünïcödé-4711 İ̇99x",
+        ];
+        for name in names {
+            let words = name
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty());
+            let t = name_tokens(Some("Acme"), name);
+            // A word gives itself, its core and at most two family prefixes.
+            assert!(t.len() <= 4 * words.count(), "{name:?}: {t:?}");
+        }
+        assert_eq!(
+            name_tokens(None, &long_digits)[..2],
+            [
+                format!("{}*", &long_digits[..199]),
+                format!("{}**", &long_digits[..198])
+            ]
+        );
+    }
 }
