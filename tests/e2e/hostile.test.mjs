@@ -70,6 +70,26 @@ test('OData: a 5,000-deep $filter, a key that is an expression, huge $skip: 4xx,
   });
 });
 
+test('model names as an attacker writes them: estimated or refused by name, never a crash', async () => {
+  await whileServing(async () => {
+    // Model names become name tokens for the attribute model (families of model numbers).
+    const names = ['9'.repeat(200), '１２３ ٣٤٥ ⅷ ǅ1 e\u0301 9 \u0000 7gb7 a1b2c3d4', '-/-/-', 'İ̇99x'.repeat(40)];
+    const batch = await api('POST', '/footprint/batch', {
+      token: ent.key,
+      body: { devices: names.map((model) => ({ category: 'laptop', product: { brand: 'Lenovo', model } })) },
+    });
+    assert.equal(batch.status, 200, batch.text.slice(0, 300));
+    assert.equal(batch.body.summary.succeeded, names.length, batch.text.slice(0, 300));
+    for (const r of batch.body.results) {
+      assert.equal(r.source, 'model');
+      assert.ok(r.total_kg_co2e > 0 && r.uncertainty.confidence === 0.9, JSON.stringify(r).slice(0, 300));
+    }
+    const long = await api('POST', '/footprint', { token: ent.key, body: { category: 'laptop', product: { brand: 'Lenovo', model: 'x'.repeat(201) } } });
+    const p = assertProblem(long, 422);
+    assert.equal(p.errors[0].field, 'product.model');
+  });
+});
+
 test('no stack overflow or panic anywhere in the worker log', () => {
   const log = readFileSync(`${process.env.CT_STATE_DIR}/wrangler.log`, 'utf8');
   assert.doesNotMatch(log, /Maximum call stack size exceeded|RuntimeError: unreachable|panicked at/);
