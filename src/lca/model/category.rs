@@ -125,24 +125,22 @@ impl CategoryFit {
                 best[j] = (d, i);
             }
         }
-        let found: Vec<(f64, usize)> = best[..k]
+        let found = &best[..best[..k]
             .iter()
-            .copied()
-            .filter(|(_, i)| *i != usize::MAX)
-            .collect();
-        let kernel = |power: i32| -> Vec<f64> {
-            let w: Vec<f64> = found
-                .iter()
-                .map(|&(d, _)| (params.softening + d).powi(-power))
-                .collect();
-            let total: f64 = w.iter().sum();
-            w.into_iter().map(|x| x / total).collect()
-        };
-        let (sharp, smooth) = (kernel(WEIGHT_POWER), kernel(1));
+            .take_while(|(_, i)| *i != usize::MAX)
+            .count()];
+        let sharp = |d: f64| (params.softening + d).powi(-WEIGHT_POWER);
+        let smooth = |d: f64| 1.0 / (params.softening + d);
+        let sharp_total: f64 = found.iter().map(|&(d, _)| sharp(d)).sum();
+        let smooth_total: f64 = found.iter().map(|&(d, _)| smooth(d)).sum();
         found
             .iter()
-            .zip(sharp.iter().zip(&smooth))
-            .map(|(&(_, i), (a, b))| (i, 0.5 * a + 0.5 * b))
+            .map(|&(d, i)| {
+                (
+                    i,
+                    0.5 * sharp(d) / sharp_total + 0.5 * smooth(d) / smooth_total,
+                )
+            })
             .collect()
     }
 
