@@ -20,7 +20,7 @@ use crate::validation::FieldError;
 use crate::version::METHODOLOGY_VERSION;
 
 use super::input::{DeviceInput, Specs};
-use super::model::{Model, Query, Spec, RANGE_CONFIDENCE};
+use super::model::{Model, Query, Spec, UseBasis, RANGE_CONFIDENCE};
 use super::{
     round2, Assumption, Breakdown, Footprint, Ignored, Methodology, ProductSummary, Provenance,
     Source, Uncertainty, Value,
@@ -409,17 +409,17 @@ impl<'a> Engine<'a> {
             let given_life = (plan.lifetime_src == Provenance::Provided).then_some(plan.lifetime);
             let (use_kg, how) = match &estimate {
                 Some(e) => {
-                    let p = &e.prediction;
-                    let how = match (p.use_per_year_kg, given_life) {
-                        (Some(upy), Some(_)) => format!(
+                    let (use_kg, basis) = e.prediction.use_phase(given_life);
+                    let how = match basis {
+                        UseBasis::PerYear(upy) => format!(
                             "use phase {upy:.1} kg CO2e per year of the nearest published {cat_id} PCFs"
                         ),
-                        _ => format!(
+                        UseBasis::Share(share) => format!(
                             "use share {:.0}% of the nearest published {cat_id} PCFs",
-                            p.use_share * 100.0
+                            share * 100.0
                         ),
                     };
-                    (p.use_kg(given_life), how)
+                    (use_kg, how)
                 }
                 None => {
                     let share = self

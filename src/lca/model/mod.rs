@@ -137,14 +137,26 @@ pub struct Prediction {
     pub use_per_year_kg: Option<f64>,
 }
 
+/// Which rule gave a use phase the caller did not state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum UseBasis {
+    /// The neighbours' use phase per year (kg CO2e) times the lifetime given.
+    PerYear(f64),
+    /// The neighbours' use share of their totals.
+    Share(f64),
+}
+
 impl Prediction {
-    /// The use phase when the yearly energy is unknown: the neighbours' use per year times
-    /// the lifetime the caller gives (a 5-year laptop uses more than its 3-year twin), else
-    /// the neighbours' use share of the total.
-    pub fn use_kg(&self, lifetime_years: Option<f64>) -> f64 {
+    /// The use phase when the yearly energy is unknown, and the rule that gave it: the
+    /// neighbours' use per year times the lifetime the caller gives (a 5-year laptop uses more
+    /// than its 3-year twin), else the neighbours' use share of the total.
+    pub fn use_phase(&self, lifetime_years: Option<f64>) -> (f64, UseBasis) {
         match (self.use_per_year_kg, lifetime_years) {
-            (Some(upy), Some(life)) => upy * life,
-            _ => self.embodied_kg * self.use_share / (1.0 - self.use_share),
+            (Some(upy), Some(life)) => (upy * life, UseBasis::PerYear(upy)),
+            _ => (
+                self.embodied_kg * self.use_share / (1.0 - self.use_share),
+                UseBasis::Share(self.use_share),
+            ),
         }
     }
 }
@@ -363,7 +375,7 @@ impl Model {
                     let truth = &fit.truths[i];
                     let use_kg = truth
                         .use_kg
-                        .unwrap_or_else(|| p.use_kg(truth.lifetime_years));
+                        .unwrap_or_else(|| p.use_phase(truth.lifetime_years).0);
                     let r = truth.total_kg.ln() - (p.embodied_kg + use_kg).ln();
                     Some((r, truth.use_kg.is_some()))
                 })
