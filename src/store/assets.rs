@@ -1,96 +1,137 @@
 //! `assets`: devices an organisation holds or has processed, keyed by Blancco document id.
 
-use wasm_bindgen::JsValue;
-use worker::Env;
+use serde::Deserialize;
 
-use serde_json::Value;
+use super::db::{Count, Db, Result, Stmt};
+use super::Tenant;
+use crate::blancco::import::Assessed;
 
-use super::opt;
-use crate::blancco::import::{assess, Assessed, Import};
-use crate::edge::bindings;
-use crate::edge::clock::now_iso;
-use crate::edge::state;
-
-/// Store assessed devices in one batch (D1 runs it as a transaction: all or nothing).
-/// `ON CONFLICT DO NOTHING` makes a re-sync add nothing twice; the result says, row by row,
-/// whether it was new.
+/// Store assessed devices in one batch (one transaction: all or nothing). `ON CONFLICT DO
+/// NOTHING` makes a re-sync add nothing twice; the result says, row by row, whether it was new.
 pub async fn insert(
-    env: &Env,
-    org_id: &str,
+    db: &impl Db,
+    tenant: &Tenant,
     source: &str,
     rows: &[Assessed],
     now: &str,
-) -> worker::Result<Vec<bool>> {
+) -> Result<Vec<bool>> {
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let db = bindings::db(env)?;
-    let num = |v: Option<f64>| v.map(Into::into).unwrap_or(JsValue::NULL);
-    let mut stmts = Vec::with_capacity(rows.len());
-    for a in rows {
-        let d = &a.device;
-        stmts.push(
-            db.prepare(
-                "INSERT INTO assets (org_id, document_id, source, manufacturer, model, serial, category, product_id, ram_gb, \
-                 storage_gb, erasure_standard, erased_at, request, avoided_kg_co2e, imported_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(org_id, document_id) DO NOTHING",
-            )
-            .bind(&[
-                org_id.into(),
-                d.document_id.clone().into(),
-                source.into(),
-                opt(d.manufacturer.as_deref()),
-                d.model.clone().into(),
-                opt(d.serial.as_deref()),
-                d.category.clone().unwrap_or_else(|| "laptop".into()).into(),
-                opt(a.product_id.as_deref()),
-                num(d.ram_gb),
-                num(d.storage_gb),
-                opt(d.erasure_standard.as_deref()),
-                opt(d.erased_at.as_deref()),
-                a.request.to_string().into(),
-                a.avoided_kg_co2e.into(),
-                now.into(),
-            ])?,
-        );
-    }
-    Ok(db
-        .batch(stmts)
-        .await?
+    let stmts = rows
         .iter()
-        .map(|r| r.meta().ok().flatten().and_then(|m| m.changes).unwrap_or(0) > 0)
-        .collect())
+        .map(|a| {
+            let d = &a.device;
+            Stmt::new(
+                "INSERT INTO assets (org_id, document_id, source, manufacturer, model, serial, category, product_id, ram_gb, \
+                 storage_gb, erasure_standard, erased_at, request, avoided_kg_co2e, imported_at, mode) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) \
+                 ON CONFLICT(org_id, document_id) DO NOTHING",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(d.document_id.as_str())
+            .bind(source)
+            .bind(d.manufacturer.as_deref())
+            .bind(d.model.as_str())
+            .bind(d.serial.as_deref())
+            .bind(d.category.as_deref().unwrap_or("laptop"))
+            .bind(a.product_id.as_deref())
+            .bind(d.ram_gb)
+            .bind(d.storage_gb)
+            .bind(d.erasure_standard.as_deref())
+            .bind(d.erased_at.as_deref())
+            .bind(a.request.to_string())
+            .bind(a.avoided_kg_co2e)
+            .bind(now)
+            .bind(tenant.mode())
+        })
+        .collect();
+    Ok(db.batch(stmts).await?.into_iter().map(|n| n > 0).collect())
 }
 
-/// Assess report trees and store the devices for an organisation: the import's tally.
-/// Shared by uploads and the pull job.
-pub async fn import(
-    env: &Env,
-    org_id: &str,
-    source: &str,
-    reports: &[Value],
-) -> worker::Result<Import> {
-    let engine = state::active(env).await.engine();
-    let mut out = Import::default();
-    let rows = assess(&engine, reports, &mut out);
-    let inserted = insert(env, org_id, source, &rows, &now_iso()).await?;
-    out.tally(rows, &inserted);
-    Ok(out)
+/// How many devices the tenant's stored assets hold (its certified devices and its imported
+/// ones), as a report of `source: assets` would read them.
+pub async fn count(db: &impl Db, tenant: &Tenant) -> Result<usize> {
+    let n: Option<Count> = db
+        .first(
+            Stmt::new(
+                "SELECT (SELECT COUNT(*) FROM certificates WHERE org_id = ?1 AND mode = ?2 AND kind = 'footprint' AND revoked_at IS NULL) \
+                      + (SELECT COUNT(*) FROM assets WHERE org_id = ?1 AND mode = ?2) AS n",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode()),
+        )
+        .await?;
+    Ok(Count::of(n))
 }
 
-/// How many devices an organisation's stored assets hold (its certified devices and its
-/// imported ones), as a report of `source: assets` would read them.
-pub async fn count(env: &Env, org_id: &str) -> worker::Result<usize> {
-    #[derive(serde::Deserialize)]
-    struct N {
-        n: f64,
+/// The footprint requests of the tenant's imported devices (JSON text), oldest first, at
+/// most `limit`.
+pub async fn requests(db: &impl Db, tenant: &Tenant, limit: usize) -> Result<Vec<String>> {
+    #[derive(Deserialize)]
+    struct A {
+        request: String,
     }
-    let n: Option<N> = super::first(
-        env,
-        "SELECT (SELECT COUNT(*) FROM certificates WHERE org_id = ?1 AND mode = 'live' AND kind = 'footprint' AND revoked_at IS NULL) \
-              + (SELECT COUNT(*) FROM assets WHERE org_id = ?1 AND mode = 'live') AS n",
-        &[org_id.into()],
-    )
-    .await?;
-    Ok(n.map(|n| n.n as usize).unwrap_or(0))
+    let rows: Vec<A> = db
+        .all(
+            Stmt::new(
+                "SELECT request FROM assets WHERE org_id = ?1 AND mode = ?2 ORDER BY imported_at LIMIT ?3",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode())
+            .bind(limit),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|a| a.request).collect())
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::blancco::report::ErasedDevice;
+    use crate::store::certificates::tests::issue;
+    use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs};
+
+    fn assessed(doc: &str) -> Assessed {
+        Assessed {
+            device: ErasedDevice {
+                document_id: doc.into(),
+                model: "Latitude 5420".into(),
+                manufacturer: Some("Dell".into()),
+                ..Default::default()
+            },
+            request: serde_json::json!({ "category": "laptop" }),
+            product_id: None,
+            avoided_kg_co2e: 120.0,
+            index: 0,
+        }
+    }
+
+    #[test]
+    fn a_resync_adds_nothing_twice_and_each_tenant_counts_its_own() {
+        let db = two_orgs();
+        let rows = [assessed("d1"), assessed("d2")];
+        let new = block_on(insert(&db, &a_live(), "blancco_upload", &rows, "t1")).unwrap();
+        assert_eq!(new, [true, true]);
+        let again = block_on(insert(
+            &db,
+            &a_live(),
+            "blancco_pull",
+            &[assessed("d2"), assessed("d3")],
+            "t2",
+        ))
+        .unwrap();
+        assert_eq!(again, [false, true]);
+        block_on(insert(&db, &b_live(), "blancco_upload", &rows, "t1")).unwrap();
+        issue(&db, &a_live(), "c1", "footprint");
+        assert_eq!(
+            block_on(count(&db, &a_live())).unwrap(),
+            4,
+            "3 assets + 1 certificate"
+        );
+        assert_eq!(block_on(count(&db, &b_live())).unwrap(), 2);
+        assert_eq!(block_on(count(&db, &a_test())).unwrap(), 0);
+        assert_eq!(block_on(requests(&db, &a_live(), 2)).unwrap().len(), 2);
+        assert_eq!(block_on(requests(&db, &a_test(), 10)).unwrap().len(), 0);
+    }
 }

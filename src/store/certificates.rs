@@ -2,11 +2,9 @@
 //! the PDF lives in R2 at `pdf_key` and `pdf_hash` is its SHA-256.
 
 use serde::Deserialize;
-use worker::{D1PreparedStatement, Env};
 
-use super::{execute, first, row, Tenant};
-use crate::certs::sha256_hex;
-use crate::edge::bindings;
+use super::db::{Db, Result, Stmt};
+use super::{row, Owner, Tenant};
 
 #[derive(Debug, Deserialize)]
 pub struct Certificate {
@@ -29,12 +27,12 @@ const COLUMNS: &str = "id, org_id, kind, issued_at, canonical, content_hash, sig
 signing_key_id, factor_set_version, pdf_key, pdf_hash, pdf_bytes, revoked_at";
 
 /// Any organisation's certificate (public verification).
-pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Certificate>> {
-    row(env, "certificates", COLUMNS, id, None).await
+pub async fn find(db: &impl Db, id: &str) -> Result<Option<Certificate>> {
+    row(db, "certificates", COLUMNS, id, Owner::Any).await
 }
 
-pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Certificate>> {
-    row(env, "certificates", COLUMNS, id, Some(tenant)).await
+pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Certificate>> {
+    row(db, "certificates", COLUMNS, id, Owner::Tenant(tenant)).await
 }
 
 /// A new certificate's record.
@@ -56,84 +54,144 @@ pub struct NewCertificate<'a> {
     pub mode: &'a str,
 }
 
-pub fn insert(env: &Env, c: &NewCertificate) -> worker::Result<D1PreparedStatement> {
-    bindings::db(env)?
-        .prepare(
+pub async fn insert(db: &impl Db, c: &NewCertificate<'_>) -> Result<()> {
+    db.run(
+        Stmt::new(
             "INSERT INTO certificates (id, org_id, key_id, kind, issued_at, canonical, content_hash, signature, \
              signing_key_id, factor_set_version, total_kg_co2e, pdf_key, pdf_hash, pdf_bytes, mode) \
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         )
-        .bind(&[
-            c.id.into(),
-            c.org_id.into(),
-            c.key_id.into(),
-            c.kind.into(),
-            c.issued_at.into(),
-            c.canonical.into(),
-            c.content_hash.into(),
-            c.signature.into(),
-            c.signing_key_id.into(),
-            c.factor_set_version.into(),
-            c.total_kg_co2e.into(),
-            c.pdf_key.into(),
-            c.pdf_hash.into(),
-            (c.pdf_bytes as f64).into(),
-            c.mode.into(),
-        ])
+        .bind(c.id)
+        .bind(c.org_id)
+        .bind(c.key_id)
+        .bind(c.kind)
+        .bind(c.issued_at)
+        .bind(c.canonical)
+        .bind(c.content_hash)
+        .bind(c.signature)
+        .bind(c.signing_key_id)
+        .bind(c.factor_set_version)
+        .bind(c.total_kg_co2e)
+        .bind(c.pdf_key)
+        .bind(c.pdf_hash)
+        .bind(c.pdf_bytes)
+        .bind(c.mode),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Revoke (once): whether this call revoked it.
-pub async fn revoke(env: &Env, tenant: &Tenant, id: &str, at: &str) -> worker::Result<bool> {
-    Ok(execute(
-        env,
-        "UPDATE certificates SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND mode = ?4 AND revoked_at IS NULL",
-        &[at.into(), id.into(), tenant.org_id.as_str().into(), tenant.mode().into()],
-    )
-    .await?
+pub async fn revoke(db: &impl Db, tenant: &Tenant, id: &str, at: &str) -> Result<bool> {
+    Ok(db
+        .run(
+            Stmt::new(
+                "UPDATE certificates SET revoked_at = ?1 WHERE id = ?2 AND org_id = ?3 AND mode = ?4 AND revoked_at IS NULL",
+            )
+            .bind(at)
+            .bind(id)
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode()),
+        )
+        .await?
         > 0)
 }
 
-/// An organisation's display name (its id when unknown).
-pub async fn org_name(env: &Env, org_id: &str) -> worker::Result<String> {
+/// The footprint requests the tenant's valid footprint certificates were issued for (a
+/// report of `source: assets` computes them), oldest first, at most `limit`.
+pub async fn certified_requests(
+    db: &impl Db,
+    tenant: &Tenant,
+    limit: usize,
+) -> Result<Vec<String>> {
     #[derive(Deserialize)]
-    struct Org {
-        name: String,
+    struct C {
+        canonical: String,
     }
-    let o: Option<Org> = first(
-        env,
-        "SELECT name FROM organisations WHERE id = ?1",
-        &[org_id.into()],
-    )
-    .await?;
-    Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
+    let rows: Vec<C> = db
+        .all(
+            Stmt::new(
+                "SELECT canonical FROM certificates WHERE org_id = ?1 AND mode = ?2 AND kind = 'footprint' \
+                 AND revoked_at IS NULL ORDER BY issued_at LIMIT ?3",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode())
+            .bind(limit),
+        )
+        .await?;
+    Ok(rows.into_iter().map(|c| c.canonical).collect())
 }
 
-/// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so
-/// the verdict is kept in KV under the object's current etag: the next verification costs an
-/// R2 `head`, and any change to the object (a new etag) is hashed afresh. Revocation is read
-/// from D1 on every call, so it is never stale.
-pub async fn pdf_check(env: &Env, row: &Certificate) -> worker::Result<(bool, &'static str)> {
-    let bucket = env.bucket(bindings::BUCKET)?;
-    let Some(head) = bucket.head(&row.pdf_key).await? else {
-        return Ok((false, "miss"));
-    };
-    let kv = env.kv(bindings::KV)?;
-    let key = format!("verify:pdf:{}:{}:{}", row.id, row.pdf_hash, head.etag());
-    if let Ok(Some(v)) = kv.get(&key).text().await {
-        return Ok((v == "ok", "hit"));
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod tests {
+    use super::*;
+    use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs, Sqlite};
+
+    pub fn issue(db: &Sqlite, t: &Tenant, id: &str, kind: &str) {
+        let c = NewCertificate {
+            id,
+            org_id: &t.org_id,
+            key_id: "key_1",
+            kind,
+            issued_at: "2026-01-01T00:00:00.000Z",
+            canonical: "{\"request\":{\"category\":\"laptop\"}}",
+            content_hash: "h",
+            signature: "s",
+            signing_key_id: "k",
+            factor_set_version: "f",
+            total_kg_co2e: 300.5,
+            pdf_key: "certificates/x.pdf",
+            pdf_hash: "ph",
+            pdf_bytes: 1234,
+            mode: t.mode(),
+        };
+        block_on(insert(db, &c)).unwrap();
     }
-    let obj = bucket.get(&row.pdf_key).execute().await?;
-    let ok = match obj.as_ref().and_then(|o| o.body()) {
-        Some(b) => sha256_hex(&b.bytes().await?) == row.pdf_hash,
-        None => false,
-    };
-    let stored = kv
-        .put(&key, if ok { "ok" } else { "mismatch" })
-        .map(|p| p.expiration_ttl(30 * 86_400));
-    if let Ok(put) = stored {
-        if let Err(e) = put.execute().await {
-            worker::console_error!("verify: could not cache the PDF check: {e}");
-        }
+
+    #[test]
+    fn a_certificate_is_read_and_revoked_only_by_its_tenant_and_verified_by_anyone() {
+        let db = two_orgs();
+        issue(&db, &a_live(), "c1", "footprint");
+        let c = block_on(owned(&db, &a_live(), "c1")).unwrap().unwrap();
+        assert_eq!((c.pdf_bytes, c.revoked_at), (1234.0, None));
+        assert!(block_on(owned(&db, &a_test(), "c1")).unwrap().is_none());
+        assert!(block_on(owned(&db, &b_live(), "c1")).unwrap().is_none());
+        assert!(block_on(find(&db, "c1")).unwrap().is_some());
+        assert!(!block_on(revoke(&db, &b_live(), "c1", "t")).unwrap());
+        assert!(!block_on(revoke(&db, &a_test(), "c1", "t")).unwrap());
+        assert!(block_on(revoke(&db, &a_live(), "c1", "t")).unwrap());
+        assert!(
+            !block_on(revoke(&db, &a_live(), "c1", "t")).unwrap(),
+            "once"
+        );
     }
-    Ok((ok, "miss"))
+
+    #[test]
+    fn certified_requests_are_the_tenants_valid_footprints() {
+        let db = two_orgs();
+        issue(&db, &a_live(), "c1", "footprint");
+        issue(&db, &a_live(), "c2", "savings");
+        issue(&db, &a_live(), "c3", "footprint");
+        issue(&db, &a_test(), "c4", "footprint");
+        issue(&db, &b_live(), "c5", "footprint");
+        block_on(revoke(&db, &a_live(), "c3", "t")).unwrap();
+        assert_eq!(
+            block_on(certified_requests(&db, &a_live(), 10))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            block_on(certified_requests(&db, &a_test(), 10))
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            block_on(certified_requests(&db, &a_live(), 0))
+                .unwrap()
+                .len(),
+            0
+        );
+    }
 }

@@ -1,24 +1,53 @@
-//! The storage layer: one file per D1 table that handlers and jobs share, holding its row
-//! type and its queries. Tenancy lives here: reads of an organisation's object go through
-//! `owned`, and its updates and deletes take a [`Tenant`] too, which puts `org_id` and `mode`
-//! in the SQL itself, so a row of another organisation, or of the other mode, is never even
-//! loaded: a test key asking for a live object gets the same 404 as for a missing one.
+//! The storage layer: every SQL statement of the worker, one file per table or aggregate,
+//! each exposing typed functions over [`Db`] (D1 on the edge, SQLite in native tests: see
+//! [`db`]). Nothing outside this folder writes SQL.
+//!
+//! Tenancy lives here: every function that reads or writes an organisation's rows takes a
+//! [`Tenant`] (or, for the operator's and the jobs' own reads, says in its name that it does
+//! not), which puts `org_id` and `mode` in the SQL itself, so a row of another organisation,
+//! or of the other mode, is never even loaded: a test key asking for a live object gets the
+//! same 404 as for a missing one. Time comes in as a parameter (`now`): the store has no clock.
+//!
+//! | file | table(s) |
+//! |---|---|
+//! | `keys` | `api_keys` |
+//! | `orgs` | `organisations` |
+//! | `usage` | `usage_daily` |
+//! | `audit` | `audit_log` |
+//! | `idempotency` | `idempotency` |
+//! | `jobs` | the lifecycle columns of every job table (enqueue, claim, settle, sweep) |
+//! | `reports`, `exports`, `pulls` | each job kind's own columns |
+//! | `certificates` | `certificates` |
+//! | `assets` | `assets` |
+//! | `credentials` | `integration_credentials` |
+//! | `signing_keys` | `signing_keys` |
+//! | `meta` | `meta` |
 
 pub mod assets;
+pub mod audit;
 pub mod certificates;
 pub mod credentials;
+pub mod db;
 pub mod exports;
+pub mod idempotency;
+pub mod jobs;
 pub mod keys;
+pub mod meta;
+pub mod odata;
+pub mod orgs;
 pub mod pulls;
 pub mod reports;
-
-pub(crate) use crate::edge::d1::{execute, first, opt};
+pub mod signing_keys;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub mod sqlite;
+pub mod usage;
 
 use serde::de::DeserializeOwned;
-use worker::Env;
+
+pub use db::{Db, Error, Param, Result, Stmt};
 
 /// Whose objects a request may touch: an organisation, in one mode (`live` or `test`, from
-/// its key). Made by the auth gate's caller (`RequestCtx::tenant`), never from the request.
+/// its key). Made by the auth gate's caller, never from the request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tenant {
     pub org_id: String,
@@ -26,6 +55,13 @@ pub struct Tenant {
 }
 
 impl Tenant {
+    pub fn new(org_id: &str, mode: crate::keys::Mode) -> Tenant {
+        Tenant {
+            org_id: org_id.to_string(),
+            mode,
+        }
+    }
+
     pub fn mode(&self) -> &'static str {
         self.mode.name()
     }
@@ -36,53 +72,67 @@ impl Tenant {
     }
 }
 
-/// The row `id` of `table` (its `columns`); with a tenant, only if it is that tenant's (the
-/// check is in the SQL).
+/// Who may see a row: a tenant (its organisation and mode, in the SQL), or anyone (public
+/// verification, the jobs' own reads by id, the operator).
+#[derive(Debug, Clone, Copy)]
+pub enum Owner<'a> {
+    Tenant(&'a Tenant),
+    Any,
+}
+
+/// The one owned-row lookup: row `id` of `table` (its `columns`), only if `owner` may see it.
+/// Handlers turn `None` into their 404, the same for a missing row and another tenant's.
 pub(crate) async fn row<T: DeserializeOwned>(
-    env: &Env,
+    db: &impl Db,
     table: &str,
     columns: &str,
     id: &str,
-    tenant: Option<&Tenant>,
-) -> worker::Result<Option<T>> {
-    match tenant {
-        None => {
-            let sql = format!("SELECT {columns} FROM {table} WHERE id = ?1");
-            first(env, &sql, &[id.into()]).await
+    owner: Owner<'_>,
+) -> Result<Option<T>> {
+    match owner {
+        Owner::Any => {
+            db.first(Stmt::new(format!("SELECT {columns} FROM {table} WHERE id = ?1")).bind(id))
+                .await
         }
-        Some(t) => {
-            let sql = format!(
-                "SELECT {columns} FROM {table} WHERE id = ?1 AND org_id = ?2 AND mode = ?3"
-            );
-            first(
-                env,
-                &sql,
-                &[id.into(), t.org_id.as_str().into(), t.mode().into()],
+        Owner::Tenant(t) => {
+            db.first(
+                Stmt::new(format!(
+                    "SELECT {columns} FROM {table} WHERE id = ?1 AND org_id = ?2 AND mode = ?3"
+                ))
+                .bind(id)
+                .bind(t.org_id.as_str())
+                .bind(t.mode()),
             )
             .await
         }
     }
 }
 
-/// How many jobs of `kind` the tenant has queued or running.
-pub(crate) async fn open_jobs(
-    env: &Env,
-    tenant: &Tenant,
-    kind: crate::jobs::lifecycle::Kind,
-) -> worker::Result<usize> {
-    #[derive(serde::Deserialize)]
-    struct N {
-        n: f64,
+/// Test support shared by every store file's tests: a migrated database with two
+/// organisations, and a blocking runner for its futures.
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod testdb {
+    pub use super::sqlite::{block_on, Sqlite};
+    use super::Tenant;
+    use crate::keys::Mode;
+
+    /// A migrated database holding organisations `org_a` and `org_b`.
+    pub fn two_orgs() -> Sqlite {
+        let db = Sqlite::migrated();
+        db.exec(
+            "INSERT INTO organisations (id, name, created_at) VALUES \
+             ('org_a', 'Org A', '2026-01-01T00:00:00.000Z'), ('org_b', 'Org B', '2026-01-01T00:00:00.000Z')",
+        );
+        db
     }
-    let sql = format!(
-        "SELECT COUNT(*) AS n FROM {} WHERE org_id = ?1 AND mode = ?2 AND status IN ('queued', 'running')",
-        kind.table()
-    );
-    let n: Option<N> = first(
-        env,
-        &sql,
-        &[tenant.org_id.as_str().into(), tenant.mode().into()],
-    )
-    .await?;
-    Ok(n.map(|n| n.n as usize).unwrap_or(0))
+
+    pub fn a_live() -> Tenant {
+        Tenant::new("org_a", Mode::Live)
+    }
+    pub fn a_test() -> Tenant {
+        Tenant::new("org_a", Mode::Test)
+    }
+    pub fn b_live() -> Tenant {
+        Tenant::new("org_b", Mode::Live)
+    }
 }

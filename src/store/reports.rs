@@ -1,10 +1,10 @@
 //! `reports`: fleet report jobs (request in R2 at `request_key`, PDF at `pdf_key`).
 
 use serde::Deserialize;
-use worker::Env;
 
-use super::{row, Tenant};
-use crate::jobs::lifecycle::JobColumns;
+use super::db::{Db, Result};
+use super::{row, Owner, Tenant};
+use crate::job::JobColumns;
 
 #[derive(Debug, Deserialize)]
 pub struct Report {
@@ -26,10 +26,49 @@ pub struct Report {
 const COLUMNS: &str = "id, org_id, type, title, period, source, status, reason, created_at, \
 started_at, finished_at, request_key, pdf_key, pdf_bytes, summary, attempts";
 
-pub async fn find(env: &Env, id: &str) -> worker::Result<Option<Report>> {
-    row(env, "reports", COLUMNS, id, None).await
+/// A report by id, for its own job (any organisation).
+pub async fn find(db: &impl Db, id: &str) -> Result<Option<Report>> {
+    row(db, "reports", COLUMNS, id, Owner::Any).await
 }
 
-pub async fn owned(env: &Env, tenant: &Tenant, id: &str) -> worker::Result<Option<Report>> {
-    row(env, "reports", COLUMNS, id, Some(tenant)).await
+pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Report>> {
+    row(db, "reports", COLUMNS, id, Owner::Tenant(tenant)).await
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::store::jobs::{insert, NewJob, Spec};
+    use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs};
+
+    #[test]
+    fn a_report_is_seen_only_by_its_tenant() {
+        let db = two_orgs();
+        let spec = Spec::Report {
+            report_type: "hotspot".into(),
+            title: "Q1".into(),
+            period: Some("2026-Q1".into()),
+            source: "devices".into(),
+            request_key: "reports/org_a/r1/request.json".into(),
+        };
+        let t = a_live();
+        let job = NewJob {
+            id: "r1",
+            tenant: &t,
+            key_id: "key_1",
+            created_at: "2026-01-01T00:00:00.000Z",
+            lease_until: "2026-01-01T01:00:00.000Z",
+            max_open: 1,
+            spec,
+        };
+        assert!(block_on(insert(&db, &job)).unwrap());
+        let r = block_on(owned(&db, &a_live(), "r1")).unwrap().unwrap();
+        assert_eq!(
+            (r.kind.as_str(), r.period.as_deref(), r.job.status.as_str()),
+            ("hotspot", Some("2026-Q1"), "queued")
+        );
+        assert!(block_on(owned(&db, &a_test(), "r1")).unwrap().is_none());
+        assert!(block_on(owned(&db, &b_live(), "r1")).unwrap().is_none());
+        assert!(block_on(find(&db, "r1")).unwrap().is_some());
+    }
 }

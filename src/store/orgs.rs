@@ -1,0 +1,79 @@
+//! `organisations`: created by the operator (`POST /admin/keys` names one), read for their
+//! display name (certificates, reports) and their record (GDPR export).
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::db::{Db, Result, Stmt};
+
+/// The organisation named `name`, created with id `new_id` at `now` if there is none: its id.
+pub async fn ensure(db: &impl Db, name: &str, new_id: &str, now: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Org {
+        id: String,
+    }
+    let org: Option<Org> = db
+        .first(
+            Stmt::new(
+                "INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) \
+                 ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+            )
+            .bind(new_id)
+            .bind(name)
+            .bind(now),
+        )
+        .await?;
+    org.map(|o| o.id)
+        .ok_or_else(|| super::Error(format!("organisation `{name}` not created")))
+}
+
+/// An organisation's display name (its id when unknown).
+pub async fn name(db: &impl Db, org_id: &str) -> Result<String> {
+    #[derive(Deserialize)]
+    struct Org {
+        name: String,
+    }
+    let o: Option<Org> = db
+        .first(Stmt::new("SELECT name FROM organisations WHERE id = ?1").bind(org_id))
+        .await?;
+    Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
+}
+
+/// An organisation's record as exported (id, name, created_at); `null` when unknown.
+pub async fn record(db: &impl Db, org_id: &str) -> Result<Value> {
+    Ok(db
+        .first(
+            Stmt::new("SELECT id, name, created_at FROM organisations WHERE id = ?1").bind(org_id),
+        )
+        .await?
+        .unwrap_or(Value::Null))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::store::testdb::{block_on, two_orgs};
+
+    #[test]
+    fn ensure_creates_once_and_names_are_read_back() {
+        let db = two_orgs();
+        let id = block_on(ensure(&db, "Acme", "org_new", "2026-01-01")).unwrap();
+        assert_eq!(id, "org_new");
+        // The same name again keeps the first id.
+        assert_eq!(
+            block_on(ensure(&db, "Acme", "org_other", "2026-01-02")).unwrap(),
+            "org_new"
+        );
+        assert_eq!(
+            block_on(ensure(&db, "Org A", "org_x", "t")).unwrap(),
+            "org_a"
+        );
+        assert_eq!(block_on(name(&db, "org_new")).unwrap(), "Acme");
+        assert_eq!(block_on(name(&db, "org_missing")).unwrap(), "org_missing");
+        assert_eq!(
+            block_on(record(&db, "org_new")).unwrap()["created_at"],
+            "2026-01-01"
+        );
+        assert_eq!(block_on(record(&db, "org_missing")).unwrap(), Value::Null);
+    }
+}
