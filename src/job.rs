@@ -1,4 +1,4 @@
-//! The job lifecycle as plain data (tested natively): the states a job row can be in, which
+//! The job lifecycle as plain data, tested natively: the states a job row can be in, which
 //! moves are allowed, how a failure is classified, and how long to wait before a retry.
 //!
 //! ```text
@@ -10,6 +10,9 @@
 //! `lease_until` on a row that is not terminal is the time by which it must have moved on:
 //! while `running`, the runner's lease; while `queued`, when its message should have been
 //! delivered. The hourly sweep re-enqueues (or fails) rows whose deadline has passed.
+//!
+//! The statements that make these moves are `crate::store::jobs`; the runner that calls them
+//! on the edge is `crate::jobs`.
 
 /// A job row's state. Stored as its lower-case name in each job table's `status` column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,22 +1,24 @@
 //! CarbonTrace: the lifecycle carbon footprint of an IT device in one API call.
 //!
-//! Layers, each importing only from the ones below it (the compiler enforces the first
-//! boundary: the `worker` crate exists for wasm32 only):
+//! Layers, each importing only from itself and the ones above it in this list, with no
+//! import ring anywhere (`scripts/layers.py` proves both in the test command; the compiler
+//! proves one more boundary: the `worker` crate exists for wasm32 only):
 //! 1. **domain** — plain Rust, no Cloudflare types, tested natively with `cargo test`:
 //!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
 //!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
 //!    [`client`] (rate-limit buckets), [`secure`] (constant-time compare, sealing),
-//!    [`jobs::lifecycle`] (job states, error classes, back-off), [`version`];
-//! 2. **edge** (`edge`, wasm32) — bindings, clock, D1 helpers, the rate-limit and
-//!    audit-sequencer Durable Objects, queue messages, signing keys, the per-isolate factor
-//!    state;
-//! 3. **storage** (`store`, wasm32) — one file per shared table: its row type and queries,
-//!    ownership by organisation named in the SQL;
-//! 4. **jobs** ([`jobs`], wasm32) — the one job lifecycle (enqueue, claim, settle, retry,
+//!    [`job`] (job states, error classes, back-off), [`version`];
+//! 2. **storage** ([`store`], native and wasm32) — every SQL statement, one file per table or
+//!    aggregate, over the `store::Db` interface (D1 on the edge, SQLite in native tests);
+//!    tenancy and mode in the SQL;
+//! 3. **edge** (`edge`, wasm32) — bindings, clock, D1 behind `store::Db`, the rate-limit and
+//!    audit-sequencer Durable Objects, queue messages, signing keys, sealed credentials, the
+//!    per-isolate factor state;
+//! 4. **jobs** ([`jobs`], wasm32) — the one job runner (enqueue, claim, settle, retry,
 //!    dead-letter, sweep) and one file per kind of background job;
-//! 5. **HTTP** ([`api`]) — the pure error type, route table and OpenAPI document, and on
-//!    wasm32 the router, the auth gate and one handler file per endpoint group
+//! 5. **HTTP** ([`api`]) — the pure error type, caller, route table and OpenAPI document, and
+//!    on wasm32 the router, the auth gate and one handler file per endpoint group
 //!    (parse → domain → store → respond).
 
 // `ApiError` carries the whole problem (field errors, headers); it only travels on the error
@@ -31,6 +33,7 @@ pub mod certs;
 pub mod client;
 pub mod export;
 pub mod factors;
+pub mod job;
 pub mod jobs;
 pub mod keys;
 pub mod lca;
@@ -38,6 +41,7 @@ pub mod limits;
 pub mod odata;
 pub mod pdf;
 pub mod secure;
+pub mod store;
 #[cfg(test)]
 pub(crate) mod testing;
 pub mod validation;
@@ -45,5 +49,3 @@ pub mod version;
 
 #[cfg(target_arch = "wasm32")]
 mod edge;
-#[cfg(target_arch = "wasm32")]
-mod store;

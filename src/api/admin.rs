@@ -14,7 +14,7 @@ use super::idempotency::{self, NextAction};
 use super::keys;
 use super::problem::{parse_json, ApiError, FieldError};
 use crate::audit::{Break, Verifier};
-use crate::edge::audit::{chain_page, entry_at, read_anchor, CHAIN_PAGE};
+use crate::edge::audit::read_anchor;
 use crate::edge::clock::now_iso;
 use crate::edge::state;
 use crate::edge::{bindings, random};
@@ -22,6 +22,7 @@ use crate::factors::FactorSet;
 use crate::keys::{Mode, Role};
 use crate::limits::Plan;
 use crate::store;
+use crate::store::audit::{page as chain_page, CHAIN_PAGE};
 
 pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
     let body: serde_json::Value = rc.json_body().await?;
@@ -131,8 +132,8 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
         return Err(ApiError::validation(errors));
     };
     let org_id = organisation(rc, &org).await?;
-    let (key, view) = store::keys::create(
-        &rc.env,
+    let (key, view) = super::keys::mint(
+        rc,
         &store::keys::NewKey {
             org_id: &org_id,
             name: None,
@@ -141,8 +142,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
             role,
         },
     )
-    .await
-    .step("create key: inserting it")?;
+    .await?;
     rc.audit(
         &org_id,
         "key.created",
@@ -158,31 +158,15 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
 
 /// The organisation named `name`, created if new: its id.
 async fn organisation(rc: &RequestCtx, name: &str) -> Result<String, ApiError> {
-    #[derive(serde::Deserialize)]
-    struct Org {
-        id: String,
-    }
-    store::execute(
-        &rc.env,
-        "INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) ON CONFLICT(name) DO NOTHING",
-        &[format!("org_{}", random::hex_id(8)).into(), name.into(), now_iso().into()],
-    )
-    .await
-    .step("create key: creating the organisation")?;
-    let org: Option<Org> = store::first(
-        &rc.env,
-        "SELECT id FROM organisations WHERE name = ?1",
-        &[name.into()],
-    )
-    .await
-    .step("create key: reading the organisation")?;
-    org.map(|o| o.id)
-        .ok_or_else(|| ApiError::internal("organisation not created"))
+    let new_id = format!("org_{}", random::hex_id(8));
+    store::orgs::ensure(&rc.env, name, &new_id, &now_iso())
+        .await
+        .step("create key: the organisation")
 }
 
 /// `DELETE /admin/keys/{id}`: revoke a key. Refused everywhere within `auth::KEY_CACHE_MS`.
 pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, ApiError> {
-    let Some(key) = store::keys::by_id(&rc.env, key_id)
+    let Some(key) = store::keys::by_id_any_org(&rc.env, key_id)
         .await
         .step("revoke_key: reading the key")?
     else {
@@ -195,7 +179,7 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         );
     }
     let now = now_iso();
-    store::keys::revoke(&rc.env, key_id, &now)
+    store::keys::revoke(&rc.env, &key.org_id, key_id, &now)
         .await
         .step("revoke_key: revoking")?;
     auth::forget_key(key_id);
@@ -240,7 +224,7 @@ pub async fn verify_audit(rc: &mut RequestCtx, org_id: &str) -> Result<Response,
             let reason = "the anchor's signature does not hold".to_string();
             return broken(&v, Break { seq: a.seq, reason });
         }
-        let held = entry_at(&rc.env, org_id, a.seq)
+        let held = crate::store::audit::at(&rc.env, org_id, a.seq)
             .await
             .step("audit verify: reading the anchored entry")?;
         if let Err(b) = a.check(held.as_ref()) {

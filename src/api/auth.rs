@@ -8,55 +8,19 @@
 //! refused everywhere within that bound. Failed authentications are counted and, past their
 //! limit, turned away before any lookup (`auth_failures`).
 
+use super::access::Access;
 use super::auth_failures::{blocked, count_failure};
+pub use super::caller::Caller;
 use super::http::RequestCtx;
 use super::key_cache::lookup;
 pub use super::key_cache::{forget_key, KEY_CACHE_MS};
 use super::limiter;
 use super::problem::ApiError;
-use super::routes::Access;
 use crate::client::MIN_ADMIN_TOKEN_LEN;
 use crate::edge::bindings;
 use crate::keys::{hash_key, parse_key, Mode, Role};
-use crate::limits::{Plan, Quota};
+use crate::limits::Plan;
 use crate::secure::constant_time_eq;
-
-/// Who is calling.
-#[derive(Debug, Clone)]
-pub struct Caller {
-    pub plan: Plan,
-    pub mode: Mode,
-    pub key_id: Option<String>,
-    pub org_id: Option<String>,
-    /// The key's role (`None`: no key).
-    pub role: Option<Role>,
-    /// Rate-limit subject: the key id, `ip:<address>`, or `admin`.
-    pub subject: String,
-    pub admin: bool,
-    /// Whether this call is metered; `quota` holds the figures for the headers.
-    pub metered: bool,
-    pub quota: Option<Quota>,
-}
-
-impl Caller {
-    pub fn anonymous(ip: &str) -> Caller {
-        Caller {
-            plan: Plan::Free,
-            mode: Mode::Live,
-            key_id: None,
-            org_id: None,
-            role: None,
-            subject: format!("ip:{ip}"),
-            admin: false,
-            metered: false,
-            quota: None,
-        }
-    }
-
-    pub fn sandbox(&self) -> bool {
-        self.mode == Mode::Test
-    }
-}
 
 /// The admin token, if one long enough is configured.
 fn admin_token(rc: &RequestCtx) -> Option<String> {
@@ -75,19 +39,13 @@ pub fn is_admin(rc: &RequestCtx) -> bool {
     }
 }
 
-/// The anonymous caller's rate-limit bucket: only `CF-Connecting-IP` is trusted (set by
-/// Cloudflare in production; `wrangler dev` passes the client's own, which the tests use).
-pub fn client_bucket(rc: &RequestCtx) -> String {
-    crate::client::bucket(rc.header("CF-Connecting-IP").as_deref())
-}
-
 /// Identify the caller of a route with this access, and meter the call where it is metered.
 pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiError> {
     if access == Access::Public {
         return Ok(Caller::anonymous("-"));
     }
     if access == Access::PublicMetered {
-        let bucket = client_bucket(rc);
+        let bucket = rc.client_bucket();
         let mut caller = Caller::anonymous(&bucket);
         caller.plan = Plan::PublicVerify;
         caller.subject = format!("verify:{bucket}");
@@ -163,7 +121,7 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
 
 async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
     let Some(header) = rc.header("Authorization") else {
-        return Ok(Caller::anonymous(&client_bucket(rc)));
+        return Ok(Caller::anonymous(&rc.client_bucket()));
     };
     if let Some(e) = blocked(rc) {
         return Err(e);

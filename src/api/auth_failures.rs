@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use super::auth::{client_bucket, Caller};
+use super::caller::Caller;
 use super::http::RequestCtx;
 use super::limiter;
 use super::problem::ApiError;
@@ -21,7 +21,7 @@ thread_local! {
 /// within it the 401 stands; past it the answer is the 429, and this isolate turns the
 /// client away before any D1 read until the minute is over.
 pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiError {
-    let bucket = client_bucket(rc);
+    let bucket = rc.client_bucket();
     let mut c = Caller::anonymous(&bucket);
     c.plan = Plan::AuthFailures;
     c.subject = format!("authfail:{bucket}");
@@ -34,7 +34,7 @@ pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiErro
                     .get("retry_after_s")
                     .and_then(|v| v.as_f64())
                     .unwrap_or(60.0);
-                let until = js_sys::Date::now() + retry_s * 1000.0;
+                let until = crate::edge::clock::now_ms() + retry_s * 1000.0;
                 BLOCKED.with(|b| {
                     let mut b = b.borrow_mut();
                     if b.len() > 10_000 {
@@ -50,8 +50,8 @@ pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiErro
 
 /// A 429 for a client this isolate blocked after failed authentications, if it is.
 pub(super) fn blocked(rc: &RequestCtx) -> Option<ApiError> {
-    let bucket = client_bucket(rc);
-    let now = js_sys::Date::now();
+    let bucket = rc.client_bucket();
+    let now = crate::edge::clock::now_ms();
     let until = BLOCKED.with(|b| b.borrow().get(&bucket).copied())?;
     if until <= now {
         BLOCKED.with(|b| b.borrow_mut().remove(&bucket));

@@ -12,10 +12,9 @@ use super::problem::{ApiError, FieldError};
 use super::views::{stored_json, Accepted, JobStatus, PullDetail};
 use crate::blancco::import::{assess, Import};
 use crate::blancco::{json_reports, parse_xml, XmlError, MAX_REPORTS};
-use crate::edge::clock::now_iso;
-use crate::edge::{bindings, random, state};
-use crate::jobs::{self, lifecycle::Kind};
-use crate::store::assets::import;
+use crate::edge::{random, state};
+use crate::job::Kind;
+use crate::jobs;
 use crate::store::pulls;
 use crate::validation::unknown_fields;
 
@@ -108,7 +107,7 @@ async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Valu
             "no report in the upload",
         )]));
     }
-    let out = import(&rc.env, org_id, "blancco_upload", reports)
+    let out = jobs::import(&rc.env, &rc.tenant()?, "blancco_upload", reports)
         .await
         .step("blancco upload: storing the devices")?;
     rc.audit(org_id, "blancco.synced", None, json!({ "source": "upload", "reports": reports.len(), "imported": out.imported,
@@ -123,7 +122,7 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
     let valid_since = since.len() >= 10
         && since.as_bytes()[4] == b'-'
         && since.as_bytes()[7] == b'-'
-        && js_sys::Date::parse(since).is_finite();
+        && crate::edge::clock::parses_as_date(since);
     if !valid_since {
         errors.push(FieldError::new(
             "since",
@@ -153,31 +152,12 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
             409,
             "blancco_not_configured",
             "Blancco not configured",
-            "Set your organisation's Blancco API URL and key first (PUT /api/v1/integrations/blancco), or upload reports instead.",
+            format!("Set your organisation's Blancco API URL and key first (PUT {}/integrations/blancco), or upload reports instead.", crate::version::BASE_PATH),
         ));
     }
     let id = format!("bsync_{}", random::hex_id(12));
-    let now = now_iso();
-    let insert = bindings::db(&rc.env)
-        .and_then(|db| {
-            db.prepare(
-                "INSERT INTO integration_jobs (id, org_id, key_id, kind, params, status, created_at, lease_until, mode) \
-                 VALUES (?1, ?2, ?3, 'blancco_pull', ?4, 'queued', ?5, ?6, ?7)",
-            )
-            .bind(&[
-                id.clone().into(),
-                org_id.into(),
-                rc.caller.key_id.clone().unwrap_or_default().into(),
-                json!({ "since": since, "filter": filter }).to_string().into(),
-                now.clone().into(),
-                jobs::queued_deadline().into(),
-                rc.caller.mode.name().into(),
-            ])
-        })
-        .step("blancco pull: binding the job row")?;
-    jobs::enqueue(&rc.env, Kind::BlanccoPull, &id, insert)
-        .await
-        .map_err(http::enqueue_error)?;
+    let params = json!({ "since": since, "filter": filter }).to_string();
+    let now = rc.enqueue(&id, jobs::Spec::BlanccoPull { params }).await?;
     Ok(Accepted::new(
         &id,
         &now,

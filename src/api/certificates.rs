@@ -20,11 +20,11 @@ use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
 use crate::store::certificates::{self, Certificate, NewCertificate};
-use crate::version::METHODOLOGY_VERSION;
+use crate::version::{BASE_PATH, METHODOLOGY_VERSION};
 
 /// The verification URL of a certificate.
 pub(super) fn verify_url(rc: &RequestCtx, id: &str) -> String {
-    format!("{}/api/v1/certificates/{id}/verify", rc.public_base())
+    format!("{}{BASE_PATH}/certificates/{id}/verify", rc.public_base())
 }
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
@@ -64,7 +64,10 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     http::set(
         resp.headers_mut(),
         "Location",
-        &format!("/api/v1/certificates/{}", v["id"].as_str().unwrap_or("")),
+        &format!(
+            "{BASE_PATH}/certificates/{}",
+            v["id"].as_str().unwrap_or("")
+        ),
     );
     Ok(resp)
 }
@@ -79,7 +82,7 @@ async fn issue(
     let s = statement(body, &engine).map_err(ApiError::validation)?;
     let id = format!("cert_{}", random::hex_id(12));
     let issued_at = now_iso();
-    let org = certificates::org_name(&rc.env, org_id)
+    let org = crate::store::orgs::name(&rc.env, org_id)
         .await
         .step("certificate: reading the organisation")?;
     let jwks_url = format!("{}{JWKS_PATH}", rc.public_base());
@@ -114,7 +117,7 @@ async fn issue(
     bindings::put_object(&rc.env, &pdf_key, pdf, "application/pdf")
         .await
         .step("certificate: storing the PDF in R2")?;
-    let insert = certificates::insert(
+    let inserted = certificates::insert(
         &rc.env,
         &NewCertificate {
             id: &id,
@@ -134,8 +137,8 @@ async fn issue(
             mode: rc.caller.mode.name(),
         },
     )
-    .step("certificate: binding the record")?;
-    if let Err(e) = insert.run().await {
+    .await;
+    if let Err(e) = inserted {
         // Nothing half-issued: take the PDF back out.
         bindings::delete_object(&rc.env, &pdf_key).await;
         return Err(http::edge_error("certificate: writing the record", e));
@@ -152,7 +155,7 @@ async fn issue(
         "content_hash": content_hash,
         "signature": { "alg": "EdDSA", "kid": key.kid, "value": signature },
         "signing_key_id": key.kid, "jwks_url": jwks_url,
-        "verification_url": url, "pdf_url": format!("/api/v1/certificates/{id}?format=pdf"),
+        "verification_url": url, "pdf_url": format!("{BASE_PATH}/certificates/{id}?format=pdf"),
         "pdf": { "bytes": pdf_len, "sha256": pdf_hash, "render_ms": render_ms },
         "certificate": doc,
     }))
@@ -191,7 +194,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             "id": row.id, "kind": row.kind, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
             "content_hash": row.content_hash, "signature": signature, "signing_key_id": row.signing_key_id,
             "factor_set_version": row.factor_set_version, "verification_url": verify_url(rc, &row.id),
-            "pdf": { "bytes": row.pdf_bytes, "sha256": row.pdf_hash, "url": format!("/api/v1/certificates/{}?format=pdf", row.id) },
+            "pdf": { "bytes": row.pdf_bytes, "sha256": row.pdf_hash, "url": format!("{BASE_PATH}/certificates/{}?format=pdf", row.id) },
             "certificate": doc,
         }),
     )

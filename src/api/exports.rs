@@ -12,8 +12,10 @@ use super::problem::ApiError;
 use super::views::{stored_json, Accepted, ExportDetail, JobStatus};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::edge::{bindings, random};
-use crate::jobs::{self, lifecycle::Kind};
+use crate::job::Kind;
+use crate::jobs;
 use crate::store::exports::{self, Export};
+use crate::version::BASE_PATH;
 
 fn ttl_days(env: &Env) -> f64 {
     env.var("EXPORT_TTL_DAYS")
@@ -44,30 +46,12 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 
 async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
     let id = format!("exp_{}", random::hex_id(12));
-    let now = now_iso();
     let expires = iso_after(ttl_days(&rc.env) * 86_400.0);
-    let r2_key = format!("exports/{org_id}/{id}.zip");
-    let insert = bindings::db(&rc.env)
-        .and_then(|db| {
-            db.prepare(
-                "INSERT INTO exports (id, org_id, key_id, status, created_at, expires_at, r2_key, lease_until, mode) \
-                 VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6, ?7, ?8)",
-            )
-            .bind(&[
-                id.clone().into(),
-                org_id.into(),
-                rc.caller.key_id.clone().unwrap_or_default().into(),
-                now.clone().into(),
-                expires.clone().into(),
-                r2_key.into(),
-                jobs::queued_deadline().into(),
-                rc.caller.mode.name().into(),
-            ])
-        })
-        .step("export: binding the job row")?;
-    jobs::enqueue(&rc.env, Kind::Export, &id, insert)
-        .await
-        .map_err(http::enqueue_error)?;
+    let spec = jobs::Spec::Export {
+        expires_at: expires.clone(),
+        r2_key: format!("exports/{org_id}/{id}.zip"),
+    };
+    let now = rc.enqueue(&id, spec).await?;
     rc.audit(org_id, "export.requested", Some(&id), json!({}))
         .await;
     Ok(Accepted::new(&id, &now, "exports", json!({ "expires_at": expires })).value())
@@ -116,7 +100,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
                 bytes: row.bytes,
                 counts: ExportDetail::counts(&manifest),
                 download_url: (row.job.status == "done")
-                    .then(|| format!("/api/v1/exports/{}?download=1", row.job.id)),
+                    .then(|| format!("{BASE_PATH}/exports/{}?download=1", row.job.id)),
                 manifest,
             },
         ),
@@ -129,7 +113,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
 /// its `done` is refused and it removes what it wrote), then its archive removed.
 pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
-    exports::mark_deleted(&rc.env, &rc.tenant()?, id)
+    exports::mark_deleted(&rc.env, &rc.tenant()?, id, &now_iso())
         .await
         .step("export: marking it deleted")?;
     bindings::delete_object(&rc.env, &row.r2_key).await;

@@ -75,13 +75,8 @@ async fn check_kv(rc: &RequestCtx, nonce: &str) -> worker::Result<Value> {
 }
 
 async fn check_d1(rc: &RequestCtx) -> worker::Result<Value> {
-    let db = rc.env.d1(bindings::DB)?;
-    let row: Option<Value> = db
-        .prepare("SELECT value FROM meta WHERE key = 'schema_version'")
-        .first(None)
-        .await?;
-    let version = row
-        .and_then(|r| r["value"].as_str().map(str::to_string))
+    let version = crate::store::meta::schema_version(&rc.env)
+        .await?
         .ok_or_else(|| failed("meta.schema_version missing: are the D1 migrations applied?"))?;
     Ok(json!({ "schema_version": version }))
 }

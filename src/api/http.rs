@@ -24,7 +24,7 @@ pub struct RequestCtx {
     pub request_id: String,
     pub url: worker::Url,
     /// Set by the auth gate before the handler runs.
-    pub caller: super::auth::Caller,
+    pub caller: super::caller::Caller,
 }
 
 impl RequestCtx {
@@ -57,6 +57,38 @@ impl RequestCtx {
         if let Err(e) = crate::edge::audit::append(&self.env, record).await {
             worker::console_error!("{}: audit entry {action} LOST: {e}", self.request_id);
         }
+    }
+
+    /// Enqueue job `id` for the caller's tenant, within its plan's cap on open jobs of the
+    /// kind (429 past it); a queue refusing is a 503. Returns the job's `created_at`.
+    pub async fn enqueue(&self, id: &str, spec: crate::jobs::Spec) -> Result<String, ApiError> {
+        use crate::jobs::EnqueueError;
+        let tenant = self.tenant()?;
+        let kind = spec.kind();
+        let job = crate::jobs::Enqueue {
+            id,
+            tenant: &tenant,
+            key_id: self.caller.key_id.as_deref().unwrap_or_default(),
+            max_open: self.caller.plan.max_open_jobs(),
+            spec,
+        };
+        match crate::jobs::enqueue(&self.env, job).await {
+            Ok(created_at) => Ok(created_at),
+            Err(EnqueueError::CapReached { open, cap }) => {
+                Err(ApiError::too_many_jobs(self.caller.plan, kind, open, cap))
+            }
+            Err(EnqueueError::Store(e)) => Err(edge_error("enqueue: writing the job row", e)),
+            Err(EnqueueError::Queue(e)) => {
+                worker::console_error!("queue send failed: {e}");
+                Err(ApiError::queue_unavailable())
+            }
+        }
+    }
+
+    /// The client's rate-limit bucket: only `CF-Connecting-IP` is trusted (set by Cloudflare
+    /// in production; `wrangler dev` passes the client's own, which the tests use).
+    pub fn client_bucket(&self) -> String {
+        crate::client::bucket(self.header("CF-Connecting-IP").as_deref())
     }
 
     /// Whose objects this request may touch: the caller's organisation in its key's mode.
@@ -191,17 +223,6 @@ pub fn accepted(v: serde_json::Value) -> Result<Response, ApiError> {
     Ok(resp)
 }
 
-/// A job could not be enqueued: storage trouble is a 500, a queue refusing is a 503.
-pub fn enqueue_error(e: crate::jobs::EnqueueError) -> ApiError {
-    match e {
-        crate::jobs::EnqueueError::Store(e) => edge_error("enqueue: writing the job row", e),
-        crate::jobs::EnqueueError::Queue(e) => {
-            worker::console_error!("queue send failed: {e}");
-            ApiError::queue_unavailable()
-        }
-    }
-}
-
 /// Stream an R2 object as an attachment; `None` when the object is not stored.
 pub async fn download(
     rc: &RequestCtx,
@@ -312,6 +333,14 @@ impl From<worker::Error> for ApiError {
     #[track_caller]
     fn from(e: worker::Error) -> Self {
         edge_error("runtime call", e)
+    }
+}
+
+/// A storage failure with no step named (`?` on a `store::Result`): logged, as a 500.
+impl From<crate::store::Error> for ApiError {
+    #[track_caller]
+    fn from(e: crate::store::Error) -> Self {
+        edge_error("storage", e)
     }
 }
 

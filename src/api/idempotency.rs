@@ -10,15 +10,14 @@
 //! is replayed for [`KEEP_SECONDS`] (24 hours), after which the key can be used afresh. The
 //! hourly cron deletes rows past that.
 
-use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
-use crate::edge::bindings;
 use crate::edge::clock::{iso_after, now_iso};
+use crate::store::idempotency::{self as rows, Reserve};
 
 const MAX_KEY_LEN: usize = 255;
 /// How long an unfinished reservation blocks its key.
@@ -30,14 +29,6 @@ pub const KEEP_SECONDS: f64 = 86_400.0;
 pub struct Reservation {
     scope: String,
     key: String,
-}
-
-#[derive(Deserialize)]
-struct Stored {
-    method_path: String,
-    body_hash: String,
-    status: Option<u16>,
-    response: Option<String>,
 }
 
 fn body_hash(bytes: &[u8]) -> String {
@@ -71,47 +62,34 @@ pub async fn begin(rc: &RequestCtx, scope: &str, body: &[u8]) -> Result<NextActi
     }
     let method_path = format!("{} {}", rc.req.method().as_ref(), rc.url.path());
     let hash = body_hash(body);
-    let db = rc.env.d1(bindings::DB).step("begin: opening D1")?;
-    // Take the key if it is new, or if what holds it has lapsed: a reservation older than the
-    // lock time, or a response older than the replay window.
-    let inserted = db
-        .prepare(
-            "INSERT INTO idempotency (scope, idem_key, method_path, body_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5) \
-             ON CONFLICT(scope, idem_key) DO UPDATE SET method_path = excluded.method_path, \
-               body_hash = excluded.body_hash, status = NULL, response = NULL, created_at = excluded.created_at \
-             WHERE (idempotency.status IS NULL AND idempotency.created_at < ?6) OR idempotency.created_at < ?7",
-        )
-        .bind(&[
-            scope.into(),
-            key.clone().into(),
-            method_path.clone().into(),
-            hash.clone().into(),
-            now_iso().into(),
-            iso_after(-LOCK_SECONDS).into(),
-            iso_after(-KEEP_SECONDS).into(),
-        ])
-        .step("begin: iso_after")?
-        .run()
-        .await
-        .step("begin: running a D1 statement")?
-        .meta()
-        .step("begin: reading D1 metadata")?
-        .and_then(|m| m.changes)
-        .unwrap_or(0)
-        > 0;
-    if inserted {
+    let (now, lock_before, keep_before) = (
+        now_iso(),
+        iso_after(-LOCK_SECONDS),
+        iso_after(-KEEP_SECONDS),
+    );
+    let reserved = rows::reserve(
+        &rc.env,
+        &Reserve {
+            scope,
+            key: &key,
+            method_path: &method_path,
+            body_hash: &hash,
+            now: &now,
+            lock_before: &lock_before,
+            keep_before: &keep_before,
+        },
+    )
+    .await
+    .step("idempotency: reserving the key")?;
+    if reserved {
         return Ok(NextAction::Proceed(Some(Reservation {
             scope: scope.to_string(),
             key,
         })));
     }
-    let stored: Option<Stored> = db
-        .prepare("SELECT method_path, body_hash, status, response FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
-        .bind(&[scope.into(), key.clone().into()])
-        .step("begin: binding a D1 query")?
-        .first(None)
+    let stored = rows::get(&rc.env, scope, &key)
         .await
-        .step("begin: reading a D1 row")?;
+        .step("idempotency: reading the key")?;
     let Some(stored) = stored else {
         return Err(ApiError::new(
             409,
@@ -159,25 +137,12 @@ pub async fn finish(
     status: u16,
     body: &str,
 ) -> Result<(), ApiError> {
-    let db = rc.env.d1(bindings::DB).step("finish: opening D1")?;
-    let stmt = if status >= 400 {
-        db.prepare("DELETE FROM idempotency WHERE scope = ?1 AND idem_key = ?2")
-            .bind(&[r.scope.into(), r.key.into()])
+    if status >= 400 {
+        rows::release(&rc.env, &r.scope, &r.key).await
     } else {
-        db.prepare(
-            "UPDATE idempotency SET status = ?3, response = ?4 WHERE scope = ?1 AND idem_key = ?2",
-        )
-        .bind(&[
-            r.scope.into(),
-            r.key.into(),
-            (status as f64).into(),
-            body.into(),
-        ])
-    };
-    stmt.step("idempotency: storing the response")?
-        .run()
-        .await
-        .step("finish: running a D1 statement")?;
+        rows::store_response(&rc.env, &r.scope, &r.key, status, body).await
+    }
+    .step("idempotency: storing the response")?;
     Ok(())
 }
 
@@ -199,10 +164,5 @@ pub async fn settle(
 
 /// Cron: forget keys past the replay window.
 pub async fn forget_expired(env: &worker::Env) -> worker::Result<usize> {
-    crate::store::execute(
-        env,
-        "DELETE FROM idempotency WHERE created_at < ?1",
-        &[iso_after(-KEEP_SECONDS).into()],
-    )
-    .await
+    Ok(rows::forget_before(env, &iso_after(-KEEP_SECONDS)).await?)
 }

@@ -1,6 +1,6 @@
 //! `PUT /integrations/blancco`, `GET /integrations/blancco`, `DELETE /integrations/blancco`:
 //! the organisation's own Blancco cloud credentials. The key is sealed at rest
-//! (`store::credentials`); it is never shown again, only its last four characters. Live keys
+//! (`edge::credentials`); it is never shown again, only its last four characters. Live keys
 //! only: a pull imports into live assets.
 
 use serde_json::{json, Value};
@@ -35,7 +35,7 @@ pub async fn put(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             "Credentials cannot be stored: CREDENTIALS_KEY (64 hex characters) is not configured.",
         ));
     }
-    stored::put(&rc.env, &tenant, PROVIDER, &url, &key)
+    crate::edge::credentials::put(&rc.env, &tenant.org_id, PROVIDER, &url, &key)
         .await
         .step("blancco credentials: sealing and storing them")?;
     rc.audit(
@@ -68,7 +68,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 pub async fn delete(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     live_only(rc)?;
     let tenant = rc.tenant()?;
-    let removed = stored::delete(&rc.env, &tenant, PROVIDER)
+    let removed = stored::delete(&rc.env, &tenant.org_id, PROVIDER)
         .await
         .step("blancco credentials: deleting them")?;
     if removed {

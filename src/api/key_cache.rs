@@ -26,7 +26,7 @@ pub fn forget_key(key_id: &str) {
 
 /// The key whose secret hashes to `hash`, from the cache while fresh, else from D1.
 pub(super) async fn lookup(rc: &RequestCtx, hash: &str) -> Result<Option<Credential>, ApiError> {
-    let now = js_sys::Date::now();
+    let now = crate::edge::clock::now_ms();
     if let Some(hit) = KEY_CACHE.with(|c| {
         c.borrow()
             .get(hash)

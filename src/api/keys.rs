@@ -13,7 +13,7 @@ use super::auth;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction, Reservation};
 use super::problem::{parse_json, ApiError, FieldError};
-use crate::edge::clock::now_iso;
+use crate::edge::clock::{iso_after, now_iso};
 use crate::keys::{Mode, Role, MAX_KEY_NAME, MAX_ROLL_GRACE_S};
 use crate::store::keys::{self as store, KeyView, NewKey};
 
@@ -30,6 +30,21 @@ fn org_id(rc: &RequestCtx) -> Result<String, ApiError> {
         .org_id
         .clone()
         .ok_or_else(|| ApiError::internal("an admin key without an organisation"))
+}
+
+/// Make a key: a fresh secret from the runtime's randomness (shown once, never stored) and its
+/// stored row. Shared with the operator's `POST /admin/keys`.
+pub(super) async fn mint(rc: &RequestCtx, k: &NewKey<'_>) -> Result<(String, KeyView), ApiError> {
+    let seed: [u8; 20] = crate::edge::random::secure_bytes(20)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::internal("no randomness for a key"))?;
+    let secret = crate::keys::format_key(k.mode, &seed);
+    let id = format!("key_{}", crate::edge::random::hex_id(8));
+    let view = store::insert(&rc.env, k, &id, &secret, &now_iso())
+        .await
+        .step("keys: storing a key")?;
+    Ok((secret, view))
 }
 
 /// `POST /keys` body.
@@ -102,8 +117,8 @@ async fn create_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<Value, ApiError> 
         return Err(ApiError::validation(errors));
     };
     let org_id = org_id(rc)?;
-    let (secret, view) = store::create(
-        &rc.env,
+    let (secret, view) = mint(
+        rc,
         &NewKey {
             org_id: &org_id,
             name: req.name.as_deref().map(str::trim),
@@ -112,8 +127,7 @@ async fn create_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<Value, ApiError> 
             role,
         },
     )
-    .await
-    .step("keys: creating a key")?;
+    .await?;
     audit_change(rc, "key.created", &view, json!({})).await;
     Ok(shown_once(&secret, &view, json!({})))
 }
@@ -139,7 +153,7 @@ async fn owned(rc: &RequestCtx, id: &str) -> Result<KeyView, ApiError> {
 pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let key = owned(rc, id).await?;
     let now = now_iso();
-    let revoked = store::revoke(&rc.env, id, &now)
+    let revoked = store::revoke(&rc.env, &org_id(rc)?, id, &now)
         .await
         .step("keys: revoking")?;
     auth::forget_key(id);
@@ -184,7 +198,6 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
         )]));
     }
     let old = owned(rc, id).await?;
-    let now_ms = js_sys::Date::now();
     let active = old.revoked_at.is_none()
         && old
             .expires_at
@@ -204,8 +217,8 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
         ));
     };
     let plan = crate::limits::Plan::parse(&old.plan).unwrap_or(rc.caller.plan);
-    let (secret, view) = store::create(
-        &rc.env,
+    let (secret, view) = mint(
+        rc,
         &NewKey {
             org_id: &old.org_id,
             name: old.name.as_deref(),
@@ -214,13 +227,9 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
             role,
         },
     )
-    .await
-    .step("keys: creating the successor")?;
-    let expires_at = js_sys::Date::new(&(now_ms + grace * 1000.0).into())
-        .to_iso_string()
-        .as_string()
-        .unwrap_or_default();
-    store::expire(&rc.env, id, &expires_at)
+    .await?;
+    let expires_at = iso_after(grace);
+    store::expire(&rc.env, &old.org_id, id, &expires_at)
         .await
         .step("keys: ending the old key")?;
     auth::forget_key(id);

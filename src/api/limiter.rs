@@ -13,10 +13,11 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use worker::{Env, Method, Request, RequestInit};
 
-use super::auth::Caller;
+use super::caller::Caller;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::edge::bindings;
+use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::leases::{
     add_in_flight, in_flight, park, parked, shown, stale_unused, take_local, want,
 };
@@ -177,33 +178,21 @@ fn refill_early(rc: &RequestCtx, caller: &Caller) {
 /// Admit the work a request asks for before doing it: `units` (devices, reports) against the
 /// day, the first being the request the gate already counted; and for a background job, the
 /// organisation's open jobs of that kind against its plan's cap (429 with `Retry-After`).
-/// The cap is read, then the job written: two racing requests may both pass it, so it is a
-/// bound on abuse, not an exact count.
+/// This early count spares a request that would be refused its day's units; the exact
+/// guard is the job's insert itself (`store::jobs::insert`), which no burst gets past.
 pub async fn admit(
     rc: &mut RequestCtx,
     units: u64,
-    job: Option<crate::jobs::lifecycle::Kind>,
+    job: Option<crate::job::Kind>,
 ) -> Result<(), ApiError> {
     let caller = rc.caller.clone();
     if let Some(kind) = job {
         let cap = caller.plan.max_open_jobs();
-        let open = crate::store::open_jobs(&rc.env, &rc.tenant()?, kind)
+        let open = crate::store::jobs::open_count(&rc.env, &rc.tenant()?, kind)
             .await
             .step("counting open jobs")?;
         if open >= cap {
-            return Err(ApiError::new(
-                429,
-                "too_many_jobs",
-                "Too many jobs",
-                format!(
-                    "The {} plan allows {cap} {} at once and {open} are queued or running; retry when one is done.",
-                    caller.plan.name(),
-                    kind.table()
-                ),
-            )
-            .with_extension("limit", json!("open_jobs"))
-            .with_extension("max_open_jobs", json!(cap))
-            .with_header("Retry-After", "30"));
+            return Err(ApiError::too_many_jobs(caller.plan, kind, open, cap));
         }
     }
     let quota = charge_day(rc, &caller, units.saturating_sub(1)).await?;
@@ -254,7 +243,7 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
     let Some(key_id) = caller.key_id.clone() else {
         return;
     };
-    let minute = (js_sys::Date::now() / 60_000.0) as i64;
+    let minute = (now_ms() / 60_000.0) as i64;
     let fresh = TOUCHED.with(|t| {
         let mut t = t.borrow_mut();
         if t.len() > 10_000 {
@@ -265,19 +254,10 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
     if !fresh {
         return;
     }
-    let Ok(db) = rc.env.d1(bindings::DB) else {
-        return;
-    };
-    let now = js_sys::Date::new_0()
-        .to_iso_string()
-        .as_string()
-        .unwrap_or_default();
+    let env = rc.env.clone();
     rc.ctx.wait_until(async move {
-        if let Ok(stmt) = db
-            .prepare("UPDATE api_keys SET last_used_at = ?1 WHERE id = ?2")
-            .bind(&[now.into(), key_id.into()])
-        {
-            let _ = stmt.run().await;
+        if let Err(e) = crate::store::keys::touch(&env, &key_id, &now_iso()).await {
+            worker::console_error!("key {key_id}: last_used_at not written: {e}");
         }
     });
 }

@@ -2,6 +2,7 @@
 //! the thin edge glue compiled for wasm32 only: one file per endpoint group.
 
 pub mod access;
+pub mod caller;
 pub mod openapi;
 pub mod problem;
 pub mod routes;

@@ -10,18 +10,21 @@ use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::certs::sha256_hex;
 use crate::edge::audit::{append_now, Record};
-use crate::edge::bindings;
 use crate::edge::clock::now_iso;
 use crate::edge::signing::{current, Purpose};
 use crate::odata::{
-    context, count_sql, encode_skiptoken, metadata, page_sql, parse_query, set, Edm, EntitySet,
-    Param, QueryError, SETS,
+    context, encode_skiptoken, metadata, parse_query, set, Edm, EntitySet, QueryError, SETS,
 };
+use crate::store::odata as rows;
 
 const JSON_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
 
 fn base(rc: &RequestCtx) -> String {
-    format!("{}/api/v1/odata", rc.url.origin().ascii_serialization())
+    format!(
+        "{}{}/odata",
+        rc.url.origin().ascii_serialization(),
+        crate::version::BASE_PATH
+    )
 }
 
 fn percent_decode(s: &str) -> String {
@@ -48,41 +51,6 @@ fn odata_error(status: u16, code: &str, e: &QueryError) -> Result<Response, ApiE
     let mut resp = http::bytes(status, JSON_TYPE, body.to_string().into_bytes())?;
     http::set(resp.headers_mut(), "OData-Version", "4.0");
     Ok(resp)
-}
-
-fn bind(params: &[Param]) -> Vec<wasm_bindgen::JsValue> {
-    params
-        .iter()
-        .map(|p| match p {
-            Param::Text(t) => t.clone().into(),
-            Param::Number(n) => (*n).into(),
-        })
-        .collect()
-}
-
-/// The first row of a query, if any.
-async fn first<T: serde::de::DeserializeOwned>(
-    db: &worker::D1Database,
-    sql: String,
-    params: &[Param],
-) -> Result<Option<T>, ApiError> {
-    db.prepare(sql)
-        .bind(&bind(params))
-        .step("first: binding a D1 query")?
-        .first(None)
-        .await
-        .step("first: reading a D1 row")
-}
-
-/// `SELECT COUNT(*) AS n …` → n.
-async fn count(
-    db: &worker::D1Database,
-    (sql, params): (String, Vec<Param>),
-) -> Result<u64, ApiError> {
-    Ok(first::<Value>(db, sql, &params)
-        .await?
-        .and_then(|v| v["n"].as_u64())
-        .unwrap_or(0))
 }
 
 /// Shape a D1 row: booleans as booleans, in the property order of the set.
@@ -174,7 +142,7 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     Ok(q) => q,
                     Err(e) => return odata_error(400, "BadRequest", &e),
                 };
-                let db = rc.env.d1(bindings::DB).step("serve: opening D1")?;
+                let db = &rc.env;
                 if let Some(k) = key {
                     // The key is one literal (quoted text or a number), never an expression.
                     let f = match crate::odata::key_filter(es, &k) {
@@ -189,8 +157,10 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                     };
                     q.filter = Some(f);
                     q.top = Some(1);
-                    let (sql, params, _) = page_sql(es, &q, &org_id);
-                    let row: Option<Map<String, Value>> = first(&db, sql, &params).await?;
+                    let (found, _) = rows::page(db, es, &q, &org_id)
+                        .await
+                        .step("odata: reading the entity")?;
+                    let row = found.into_iter().next();
                     let Some(row) = row else {
                         return odata_error(
                             404,
@@ -209,7 +179,9 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                         1,
                     )
                 } else if is_count {
-                    let n = count(&db, count_sql(es, &q, &org_id)).await?;
+                    let n = rows::count(db, es, &q, &org_id)
+                        .await
+                        .step("odata: counting")?;
                     (
                         n.to_string().into_bytes(),
                         "text/plain;charset=utf-8",
@@ -218,31 +190,26 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
                         0,
                     )
                 } else {
-                    let (sql, params, limit) = page_sql(es, &q, &org_id);
-                    let mut rows: Vec<Map<String, Value>> = db
-                        .prepare(sql)
-                        .bind(&bind(&params))
-                        .step("serve: binding a D1 query")?
-                        .all()
+                    let (mut page, limit) = rows::page(db, es, &q, &org_id)
                         .await
-                        .step("serve: running a D1 query")?
-                        .results()
-                        .step("serve: reading D1 rows")?;
+                        .step("odata: reading a page")?;
                     // More pages only while rows remain and the client's $top is not reached.
-                    let more = rows.len() > limit && q.top.is_none_or(|t| q.offset + limit < t);
-                    rows.truncate(limit);
-                    let n = rows.len();
+                    let more = page.len() > limit && q.top.is_none_or(|t| q.offset + limit < t);
+                    page.truncate(limit);
+                    let n = page.len();
                     let mut b = Map::new();
                     b.insert("@odata.context".into(), json!(context(&base(rc), es, &q)));
                     if q.count {
                         b.insert(
                             "@odata.count".into(),
-                            json!(count(&db, count_sql(es, &q, &org_id)).await?),
+                            json!(rows::count(db, es, &q, &org_id)
+                                .await
+                                .step("odata: counting")?),
                         );
                     }
                     b.insert(
                         "value".into(),
-                        Value::Array(rows.into_iter().map(|r| shape(es, r)).collect()),
+                        Value::Array(page.into_iter().map(|r| shape(es, r)).collect()),
                     );
                     if more {
                         let mut next = rc.url.clone();

@@ -140,6 +140,28 @@ impl ApiError {
         Self::new(503, code, "Service unavailable", detail)
     }
 
+    /// 429: the plan's cap on open jobs of one kind is reached.
+    pub fn too_many_jobs(
+        plan: crate::limits::Plan,
+        kind: crate::job::Kind,
+        open: usize,
+        cap: usize,
+    ) -> Self {
+        Self::new(
+            429,
+            "too_many_jobs",
+            "Too many jobs",
+            format!(
+                "The {} plan allows {cap} {} at once and {open} are queued or running; retry when one is done.",
+                plan.name(),
+                kind.table()
+            ),
+        )
+        .with_extension("limit", json!("open_jobs"))
+        .with_extension("max_open_jobs", json!(cap))
+        .with_header("Retry-After", "30")
+    }
+
     /// 400: an endpoint the sandbox does not serve (`what` names it, e.g. "Reports").
     pub fn sandbox_not_supported(what: &str) -> Self {
         Self::new(

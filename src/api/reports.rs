@@ -9,11 +9,12 @@ use super::idempotency::{self, NextAction};
 use super::limiter;
 use super::problem::{parse_json, ApiError};
 use super::views::{stored_json, Accepted, JobStatus, PdfLink, ReportDetail};
-use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random};
-use crate::jobs::{self, lifecycle::Kind};
+use crate::job::Kind;
+use crate::jobs;
 use crate::lca::report_request::{parse, NewReport, MAX_DEVICES};
 use crate::store::{assets, reports};
+use crate::version::BASE_PATH;
 
 pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if rc.caller.sandbox() {
@@ -30,7 +31,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let outcome = async {
         // A report costs what it computes: one request per device, as a batch does.
         let devices = match req.source {
-            "assets" => assets::count(&rc.env, &org_id)
+            "assets" => assets::count(&rc.env, &rc.tenant()?)
                 .await
                 .step("report: counting the stored assets")?
                 .min(MAX_DEVICES),
@@ -46,43 +47,30 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 
 async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value, ApiError> {
     let id = format!("rep_{}", random::hex_id(12));
-    let now = now_iso();
     let request_key = format!("reports/{org_id}/{id}/request.json");
-    let bucket = rc
-        .env
-        .bucket(bindings::BUCKET)
-        .step("enqueue: opening R2")?;
     let payload = json!({ "devices": req.devices }).to_string();
-    bucket
-        .put(&request_key, payload.into_bytes())
-        .execute()
-        .await
-        .step("report: storing the request in R2")?;
-    let insert = bindings::db(&rc.env)
-        .and_then(|db| {
-            db.prepare(
-                "INSERT INTO reports (id, org_id, key_id, type, title, period, source, status, created_at, request_key, lease_until, mode) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'queued', ?8, ?9, ?10, ?11)",
-            )
-            .bind(&[
-                id.clone().into(),
-                org_id.into(),
-                rc.caller.key_id.clone().unwrap_or_default().into(),
-                req.kind.clone().into(),
-                req.title.clone().into(),
-                crate::store::opt(req.period.as_deref()),
-                req.source.into(),
-                now.clone().into(),
-                request_key.clone().into(),
-                jobs::queued_deadline().into(),
-                rc.caller.mode.name().into(),
-            ])
-        })
-        .step("report: binding the job row")?;
-    if let Err(e) = jobs::enqueue(&rc.env, Kind::Report, &id, insert).await {
-        let _ = bucket.delete(&request_key).await;
-        return Err(http::enqueue_error(e));
-    }
+    bindings::put_object(
+        &rc.env,
+        &request_key,
+        payload.into_bytes(),
+        "application/json",
+    )
+    .await
+    .step("report: storing the request in R2")?;
+    let spec = jobs::Spec::Report {
+        report_type: req.kind.clone(),
+        title: req.title.clone(),
+        period: req.period.clone(),
+        source: req.source.to_string(),
+        request_key: request_key.clone(),
+    };
+    let now = match rc.enqueue(&id, spec).await {
+        Ok(created_at) => created_at,
+        Err(e) => {
+            bindings::delete_object(&rc.env, &request_key).await;
+            return Err(e);
+        }
+    };
     rc.audit(
         org_id,
         "report.requested",
@@ -111,7 +99,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
                 "report_not_ready",
                 "Report not ready",
                 format!(
-                    "The report is {}; poll /api/v1/reports/{id} until it is done.",
+                    "The report is {}; poll {BASE_PATH}/reports/{id} until it is done.",
                     row.job.status
                 ),
             ));
@@ -134,7 +122,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
                 summary: stored_json(row.summary.as_deref()),
                 pdf: row.pdf_key.as_ref().map(|_| PdfLink {
                     bytes: row.pdf_bytes,
-                    url: format!("/api/v1/reports/{id}?format=pdf"),
+                    url: format!("{BASE_PATH}/reports/{id}?format=pdf"),
                 }),
             },
         ),

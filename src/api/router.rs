@@ -4,11 +4,13 @@
 
 use worker::{event, Context, Env, Method, Request, Response};
 
-use super::auth::{self, Caller};
+use super::access::Access;
+use super::auth;
+use super::caller::Caller;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use super::reference::Doc;
-use super::routes::{resolve, Access, Route};
+use super::routes::{resolve, Route};
 use super::{
     admin, blancco, certificates, docs, exports, footprint, health, integrations, keys, odata,
     products, reference, reports, savings, usage, verify,

@@ -47,8 +47,6 @@ pub enum Route {
     AdminVerifyAudit(String),
 }
 
-pub use super::access::Access;
-
 /// Builds the route from the path parameters (the segments matched by `{name}`).
 type Build = fn(&[&str]) -> Route;
 

@@ -17,12 +17,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         limiter::call(rc, &c.subject, &LimiterCall::Quota { plan: c.plan }).await?;
     // What this isolate holds leased and has not spent is not used yet.
     let q = shown(&q.unwrap_or_else(|r| r.quota), parked(&c.subject));
-    let iso = |ms: i64| {
-        js_sys::Date::new(&(ms as f64).into())
-            .to_iso_string()
-            .as_string()
-            .unwrap_or_default()
-    };
+    let iso = |ms: i64| crate::edge::clock::iso_at_ms(ms as f64);
     let mut body = json!({
         "plan": c.plan.name(),
         "mode": c.mode.name(),

@@ -1,7 +1,7 @@
 //! `GET /certificates/{id}/verify` (public, metered per client): trusts no flag. It
 //! recomputes the content hash of the stored document, checks the signature — `ct-cert-2`
 //! with the published Ed25519 key its `kid` names (so a rotation breaks nothing), `ct-cert-1`
-//! with the HMAC key — and checks the PDF in R2 (`store::certificates::pdf_check`).
+//! with the HMAC key — and checks the PDF in R2 (`pdf_check`, cached in KV).
 
 use serde_json::{json, Value};
 use worker::Response;
@@ -51,7 +51,7 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
     let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
     let (signature_ok, unknown_key) = signature_holds(rc, &row, &doc).await?;
-    let (pdf_ok, cache) = certificates::pdf_check(&rc.env, &row)
+    let (pdf_ok, cache) = pdf_check(&rc.env, &row)
         .await
         .step("verify: checking the PDF")?;
     let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
@@ -121,4 +121,34 @@ async fn signature_holds(
             && verify_signature(&signer.key, &row.content_hash, &row.signature),
         None,
     ))
+}
+
+/// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so
+/// the verdict is kept in KV under the object's current etag: the next verification costs an
+/// R2 `head`, and any change to the object (a new etag) is hashed afresh. Revocation is read
+/// from D1 on every call, so it is never stale.
+async fn pdf_check(env: &worker::Env, row: &Certificate) -> worker::Result<(bool, &'static str)> {
+    let bucket = env.bucket(crate::edge::bindings::BUCKET)?;
+    let Some(head) = bucket.head(&row.pdf_key).await? else {
+        return Ok((false, "miss"));
+    };
+    let kv = env.kv(crate::edge::bindings::KV)?;
+    let key = format!("verify:pdf:{}:{}:{}", row.id, row.pdf_hash, head.etag());
+    if let Ok(Some(v)) = kv.get(&key).text().await {
+        return Ok((v == "ok", "hit"));
+    }
+    let obj = bucket.get(&row.pdf_key).execute().await?;
+    let ok = match obj.as_ref().and_then(|o| o.body()) {
+        Some(b) => sha256_hex(&b.bytes().await?) == row.pdf_hash,
+        None => false,
+    };
+    let stored = kv
+        .put(&key, if ok { "ok" } else { "mismatch" })
+        .map(|p| p.expiration_ttl(30 * 86_400));
+    if let Ok(put) = stored {
+        if let Err(e) = put.execute().await {
+            worker::console_error!("verify: could not cache the PDF check: {e}");
+        }
+    }
+    Ok((ok, "miss"))
 }

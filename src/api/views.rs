@@ -5,7 +5,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::jobs::lifecycle::JobColumns;
+use crate::job::JobColumns;
+use crate::version::BASE_PATH;
 
 /// `202 Accepted` for a job just enqueued (plus the kind's own members).
 #[derive(Debug, Serialize)]
@@ -24,7 +25,7 @@ impl<'a, X: Serialize> Accepted<'a, X> {
             id,
             status: "queued",
             created_at,
-            status_url: format!("/api/v1/{path}/{id}"),
+            status_url: format!("{BASE_PATH}/{path}/{id}"),
             extra,
         }
     }

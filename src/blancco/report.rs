@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 pub const MAX_REPORTS: usize = 500;
 
 /// What a report says about a device.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct ErasedDevice {
     pub document_id: String,
     pub manufacturer: Option<String>,

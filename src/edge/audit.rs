@@ -8,26 +8,14 @@
 use std::panic::AssertUnwindSafe;
 
 use futures_util::lock::Mutex;
-use serde_json::Value;
-use worker::{
-    durable_object, D1Database, DurableObject, Env, Method, Request, RequestInit, Response, State,
-};
+use worker::{durable_object, DurableObject, Env, Method, Request, RequestInit, Response, State};
 
 use super::bindings;
 use super::clock::now_iso;
 use super::queue::Job;
+pub use crate::audit::Record;
 use crate::audit::{next_entry, Anchor, Entry};
-
-/// What to record.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Record {
-    pub org_id: String,
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    pub target: Option<String>,
-    pub details: Value,
-}
+use crate::store;
 
 /// Append now, through the organisation's sequencer (see [`AuditSequencer`]): the one place
 /// that assigns `seq`, so concurrent appends queue instead of racing. Err when the sequencer
@@ -64,57 +52,6 @@ pub async fn append(env: &Env, r: Record) -> worker::Result<()> {
     }
 }
 
-/// Rows of the chain read per query when walking it.
-pub const CHAIN_PAGE: usize = 1000;
-
-/// Entries `after_seq < seq <= after_seq + CHAIN_PAGE` of an organisation, in order.
-pub async fn chain_page(env: &Env, org_id: &str, after_seq: i64) -> worker::Result<Vec<Entry>> {
-    bindings::db(env)?
-        .prepare(format!(
-            "SELECT org_id, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
-             WHERE org_id = ?1 AND seq > ?2 ORDER BY seq LIMIT {CHAIN_PAGE}"
-        ))
-        .bind(&[org_id.into(), (after_seq as f64).into()])?
-        .all()
-        .await?
-        .results()
-}
-
-async fn tail(db: &D1Database, org_id: &str) -> worker::Result<Option<(i64, String)>> {
-    #[derive(serde::Deserialize)]
-    struct Tail {
-        seq: i64,
-        hash: String,
-    }
-    let t: Option<Tail> = db
-        .prepare("SELECT seq, hash FROM audit_log WHERE org_id = ?1 ORDER BY seq DESC LIMIT 1")
-        .bind(&[org_id.into()])?
-        .first(None)
-        .await?;
-    Ok(t.map(|t| (t.seq, t.hash)))
-}
-
-async fn insert(db: &D1Database, e: &Entry) -> worker::Result<()> {
-    db.prepare(
-        "INSERT INTO audit_log (org_id, seq, at, actor, action, target, details, prev_hash, hash) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    )
-    .bind(&[
-        e.org_id.clone().into(),
-        (e.seq as f64).into(),
-        e.at.clone().into(),
-        e.actor.clone().into(),
-        e.action.clone().into(),
-        super::d1::opt(e.target.as_deref()),
-        e.details.clone().into(),
-        e.prev_hash.clone().into(),
-        e.hash.clone().into(),
-    ])?
-    .run()
-    .await?;
-    Ok(())
-}
-
 /// One per organisation (named by its id): assigns `seq` and writes entries one at a time.
 /// A Durable Object interleaves requests at every await, so the tail sits behind an async
 /// mutex held across the read-build-insert; the tail is cached between appends and reread
@@ -135,7 +72,7 @@ impl DurableObject for AuditSequencer {
 
     async fn fetch(&self, mut req: Request) -> worker::Result<Response> {
         let r: Record = req.json().await?;
-        let db = bindings::db(&self.env)?;
+        let db = &self.env;
         let mut cached = self.tail.lock().await;
         let mut last_err = None;
         // A cached tail can only be stale if an entry was written around the sequencer; one
@@ -143,7 +80,7 @@ impl DurableObject for AuditSequencer {
         for _ in 0..2 {
             let t = match cached.clone() {
                 Some(t) => Some(t),
-                None => tail(&db, &r.org_id).await?,
+                None => store::audit::tail(db, &r.org_id).await?,
             };
             let e = next_entry(
                 t.as_ref().map(|(s, h)| (*s, h.as_str())),
@@ -154,7 +91,7 @@ impl DurableObject for AuditSequencer {
                 r.target.as_deref(),
                 &r.details,
             );
-            match insert(&db, &e).await {
+            match store::audit::insert(db, &e).await {
                 Ok(()) => {
                     *cached = Some((e.seq, e.hash.clone()));
                     return Response::from_json(&e);
@@ -191,17 +128,6 @@ pub async fn read_anchor(env: &Env, org_id: &str) -> worker::Result<Option<Ancho
     Ok(serde_json::from_slice(&body.bytes().await?).ok())
 }
 
-/// One entry of a chain.
-pub async fn entry_at(env: &Env, org_id: &str, seq: i64) -> worker::Result<Option<Entry>> {
-    super::d1::first(
-        env,
-        "SELECT org_id, seq, at, actor, action, target, details, prev_hash, hash FROM audit_log \
-         WHERE org_id = ?1 AND seq = ?2",
-        &[org_id.into(), (seq as f64).into()],
-    )
-    .await
-}
-
 /// Cron: anchor the head of every chain that moved since its last anchor, signed, in R2. A
 /// chain that no longer holds its last anchor was rewritten in D1: it is reported loudly and
 /// its anchor is kept as the evidence. Returns (anchored, broken).
@@ -210,20 +136,7 @@ pub async fn anchor_heads(env: &Env) -> worker::Result<(usize, usize)> {
         worker::console_error!("audit anchors skipped: no CERT_SIGNING_KEY");
         return Ok((0, 0));
     };
-    #[derive(serde::Deserialize)]
-    struct Head {
-        org_id: String,
-        seq: i64,
-        hash: String,
-    }
-    let heads: Vec<Head> = bindings::db(env)?
-        .prepare(
-            "SELECT org_id, seq, hash FROM audit_log a \
-             WHERE seq = (SELECT MAX(seq) FROM audit_log b WHERE b.org_id = a.org_id)",
-        )
-        .all()
-        .await?
-        .results()?;
+    let heads = store::audit::heads(env).await?;
     let bucket = env.bucket(bindings::BUCKET)?;
     let (mut anchored, mut broken) = (0, 0);
     for head in heads {
@@ -231,7 +144,7 @@ pub async fn anchor_heads(env: &Env) -> worker::Result<(usize, usize)> {
             if prev.seq == head.seq && prev.hash == head.hash {
                 continue;
             }
-            let held = entry_at(env, &head.org_id, prev.seq).await?;
+            let held = store::audit::at(env, &head.org_id, prev.seq).await?;
             if let Err(b) = prev.check(held.as_ref()) {
                 worker::console_error!("AUDIT CHAIN OF {} REWRITTEN: {}", head.org_id, b.reason);
                 broken += 1;

@@ -35,11 +35,6 @@ pub fn signing_key(env: &worker::Env) -> Option<String> {
 /// The jobs queue's dead-letter queue (wrangler.toml), where exhausted messages go.
 pub const JOBS_DEAD_LETTER_QUEUE: &str = "carbontrace-jobs-dlq";
 
-/// The D1 database.
-pub fn db(env: &worker::Env) -> worker::Result<worker::D1Database> {
-    env.d1(DB)
-}
-
 /// Store an object in R2 with its content type (served back as is on download).
 pub async fn put_object(
     env: &worker::Env,

@@ -12,8 +12,18 @@ pub fn now_iso() -> String {
 
 /// `seconds` from now (negative: in the past).
 pub fn iso_after(seconds: f64) -> String {
-    js_sys::Date::new(&(now_ms() + seconds * 1000.0).into())
+    iso_at_ms(now_ms() + seconds * 1000.0)
+}
+
+/// The instant `ms` after the epoch.
+pub fn iso_at_ms(ms: f64) -> String {
+    js_sys::Date::new(&ms.into())
         .to_iso_string()
         .as_string()
         .unwrap_or_default()
+}
+
+/// Whether the runtime reads `text` as a date (`Date.parse` is finite).
+pub fn parses_as_date(text: &str) -> bool {
+    js_sys::Date::parse(text).is_finite()
 }

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod bindings;
 pub mod clock;
+pub mod credentials;
 pub mod d1;
 pub mod icecat;
 pub mod leases;

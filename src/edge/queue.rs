@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use worker::Env;
 
 use super::bindings;
-use crate::jobs::lifecycle::Kind;
+use crate::job::Kind;
 
 /// A message on the jobs queue.
 #[derive(Debug, Serialize, Deserialize)]
@@ -14,7 +14,7 @@ pub enum Job {
     /// Sent by the deep health check; the consumer records that it arrived.
     Probe { id: String },
     /// An audit entry D1 refused; retried by the queue until it lands.
-    Audit(super::audit::Record),
+    Audit(crate::audit::Record),
     /// Generate a fleet report (its request waits in R2, its row in D1).
     Report { id: String },
     /// Pull erasure reports from the Blancco cloud, page by page (resumable).

@@ -9,8 +9,8 @@ use std::panic::AssertUnwindSafe;
 use serde::{Deserialize, Serialize};
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use super::bindings;
 use crate::limits::{day_string, Counter, Plan, Unused};
+use crate::store;
 
 /// A call from the worker to its subject's limiter.
 #[derive(Debug, Serialize, Deserialize)]
@@ -66,30 +66,16 @@ impl RateLimiter {
     fn save(&self, c: Counter, subject: String, org_id: Option<String>) {
         self.counter.set(Some(c));
         let storage = self.state.storage();
-        let db = self.env.d1(bindings::DB);
+        let env = self.env.clone();
         self.state.wait_until(async move {
             if let Err(e) = storage.put("counter", c).await {
                 worker::console_error!("rate limiter: could not persist counter: {e}");
             }
-            let Ok(db) = db else { return };
-            let stmt = db
-                .prepare(
-                    "INSERT INTO usage_daily (subject, org_id, day, requests) VALUES (?1, ?2, ?3, ?4) \
-                     ON CONFLICT(subject, day) DO UPDATE SET requests = excluded.requests",
-                )
-                .bind(&[
-                    subject.into(),
-                    org_id.map(Into::into).unwrap_or(wasm_bindgen::JsValue::NULL),
-                    day_string(c.day).into(),
-                    (c.day_used as f64).into(),
-                ]);
-            match stmt {
-                Ok(s) => {
-                    if let Err(e) = s.run().await {
-                        worker::console_error!("rate limiter: usage write failed: {e}");
-                    }
-                }
-                Err(e) => worker::console_error!("rate limiter: usage bind failed: {e}"),
+            let day = day_string(c.day);
+            if let Err(e) =
+                store::usage::record(&env, &subject, org_id.as_deref(), &day, c.day_used).await
+            {
+                worker::console_error!("rate limiter: usage write failed: {e}");
             }
         });
     }

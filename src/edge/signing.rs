@@ -7,13 +7,12 @@
 use std::cell::RefCell;
 use std::collections::HashSet;
 
-use serde::Deserialize;
 use worker::Env;
 
 use super::bindings;
 use super::clock::now_iso;
-use super::d1::execute;
 use crate::certs::signing::{select, Jwk, KeyPair};
+use crate::store::signing_keys;
 
 /// What a key signs; one key per purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,32 +51,11 @@ pub async fn current(env: &Env, purpose: Purpose) -> worker::Result<Option<KeyPa
     };
     let known = REGISTERED.with(|r| r.borrow().contains(&(purpose.name(), key.kid.clone())));
     if !known {
-        let now = now_iso();
-        execute(
-            env,
-            "INSERT INTO signing_keys (purpose, kid, public_x, valid_from) VALUES (?1, ?2, ?3, ?4) \
-             ON CONFLICT(purpose, kid) DO NOTHING",
-            &[purpose.name().into(), key.kid.as_str().into(), key.public_x().into(), now.as_str().into()],
-        )
-        .await?;
-        execute(
-            env,
-            "UPDATE signing_keys SET retired_at = ?3 WHERE purpose = ?1 AND kid != ?2 AND retired_at IS NULL",
-            &[purpose.name().into(), key.kid.as_str().into(), now.into()],
-        )
-        .await?;
+        signing_keys::make_current(env, purpose.name(), &key.kid, &key.public_x(), &now_iso())
+            .await?;
         REGISTERED.with(|r| r.borrow_mut().insert((purpose.name(), key.kid.clone())));
     }
     Ok(Some(key))
-}
-
-#[derive(Deserialize)]
-struct Row {
-    purpose: String,
-    kid: String,
-    public_x: String,
-    valid_from: String,
-    retired_at: Option<String>,
 }
 
 /// The public key `kid` of `purpose`, if it ever signed (selected from the published set).
@@ -92,11 +70,7 @@ pub async fn jwks(env: &Env) -> worker::Result<Vec<Jwk>> {
     for p in [Purpose::Certificate, Purpose::OdataProof] {
         current(env, p).await?;
     }
-    let rows: Vec<Row> = bindings::db(env)?
-        .prepare("SELECT purpose, kid, public_x, valid_from, retired_at FROM signing_keys ORDER BY purpose, valid_from")
-        .all()
-        .await?
-        .results()?;
+    let rows = signing_keys::all(env).await?;
     Ok(rows
         .into_iter()
         .map(|r| {

@@ -1,6 +1,6 @@
 //! The Blancco cloud pull job: page by page through `POST {api_url}/report/export` (the
 //! organisation's own account, `store::credentials`) following `X-BLANCCO-CURSOR`, importing each
-//! page's erased devices (`store::assets`) and
+//! page's erased devices (`jobs::import`) and
 //! saving the cursor and running totals after each page, so a retried or recovered job
 //! resumes where it stopped. 429, 5xx and network errors are transient; 401/403 and other
 //! answers are permanent.
@@ -8,12 +8,14 @@
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, Request, RequestInit};
 
-use super::lifecycle::{JobError, Kind};
-use super::runner::{BackgroundJob, Claimed, Done};
+use super::import::import;
+use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::blancco::import::accumulate;
 use crate::blancco::json_reports;
 use crate::blancco::pull::page_request;
-use crate::store::{self, assets, credentials, pulls};
+use crate::edge::credentials;
+use crate::job::{JobError, Kind};
+use crate::store::pulls;
 
 /// Most pages one run reads (10 reports a page); a longer pull is finished by its retry.
 const MAX_PAGES_PER_RUN: usize = 1000;
@@ -52,25 +54,15 @@ impl BackgroundJob for BlanccoPullJob {
                 Page::Empty => break, // 204: nothing (more) to pull
                 Page::Failed(e) => return Err(e),
                 Page::Reports(reports, next) => {
-                    let out = assets::import(env, &job.org_id, "blancco_pull", &reports)
+                    let out = import(env, &job.tenant(), "blancco_pull", &reports)
                         .await
                         .map_err(|e| JobError::transient("storing a page of devices", e))?;
                     accumulate(&mut totals, &out.json());
                     pages += 1;
                     cursor = next;
-                    store::execute(
-                        env,
-                        "UPDATE integration_jobs SET cursor = ?2, pages = ?3, result = ?4 \
-                         WHERE id = ?1 AND status = 'running'",
-                        &[
-                            job.id.clone().into(),
-                            store::opt(cursor.as_deref()),
-                            (pages as f64).into(),
-                            totals.to_string().into(),
-                        ],
-                    )
-                    .await
-                    .map_err(|e| JobError::transient("saving the cursor", e))?;
+                    pulls::save_cursor(env, &job.id, cursor.as_deref(), pages, &totals.to_string())
+                        .await
+                        .map_err(|e| JobError::transient("saving the cursor", e))?;
                     if cursor.is_none() {
                         break;
                     }
@@ -79,11 +71,10 @@ impl BackgroundJob for BlanccoPullJob {
         }
         Ok(Done {
             details: json!({ "source": "pull", "pages": pages, "imported": totals["imported"], "duplicates": totals["duplicates"] }),
-            columns: vec![
-                ("cursor", wasm_bindgen::JsValue::NULL),
-                ("pages", (pages as f64).into()),
-                ("result", totals.to_string().into()),
-            ],
+            outcome: Outcome::BlanccoPull {
+                pages,
+                result: totals.to_string(),
+            },
         })
     }
 }

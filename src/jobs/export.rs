@@ -7,45 +7,22 @@
 //! retry never leaves two. An export deleted while it was being built finds its `done`
 //! refused and removes what it wrote. Also the cron's expiry of archives past their date.
 
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use worker::{Bucket, Env, MultipartUpload, UploadedPart};
 
-use super::lifecycle::{JobError, Kind};
-use super::runner::{BackgroundJob, Claimed, Done};
+use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::edge::bindings;
 use crate::edge::clock::{now_iso, now_ms};
 use crate::export::Archive;
-use crate::store::exports::{self, Export, Progress};
-
-/// Rows read per D1 query (keyset paging on rowid).
-const PAGE: usize = 1000;
-
-/// A table of the archive: which columns (never key hashes), selected by which column.
-struct Source {
-    table: &'static str,
-    columns: &'static str,
-    owner: &'static str,
-    note: Option<&'static str>,
-}
-
-const TABLES: [Source; 10] = [
-    Source { table: "api_keys", columns: "id, org_id, prefix, plan, mode, created_at, revoked_at, last_used_at", owner: "org_id", note: Some("key metadata only: the keys' hashes are not exported") },
-    Source { table: "usage_daily", columns: "subject, org_id, day, requests", owner: "org_id", note: None },
-    Source { table: "calculations", columns: "", owner: "", note: Some("single footprint calculations are not stored; certificates, reports and assets hold what was kept") },
-    Source { table: "certificates", columns: "id, org_id, key_id, kind, issued_at, canonical, content_hash, signature, signing_key_id, factor_set_version, total_kg_co2e, pdf_key, pdf_hash, pdf_bytes, revoked_at", owner: "org_id", note: None },
-    Source { table: "reports", columns: "id, org_id, key_id, type, title, period, source, status, reason, created_at, started_at, finished_at, pdf_key, pdf_bytes, summary", owner: "org_id", note: None },
-    Source { table: "assets", columns: "*", owner: "org_id", note: None },
-    Source { table: "integration_jobs", columns: "id, org_id, key_id, kind, params, status, reason, cursor, pages, result, created_at, finished_at", owner: "org_id", note: None },
-    Source { table: "exports", columns: "id, org_id, key_id, status, reason, created_at, finished_at, expires_at, r2_key, bytes", owner: "org_id", note: None },
-    Source { table: "idempotency", columns: "scope, idem_key, method_path, body_hash, status, response, created_at", owner: "scope", note: None },
-    Source { table: "audit_log", columns: "*", owner: "org_id", note: None },
-];
+use crate::job::{JobError, Kind};
+use crate::store::exports::{self, Export, Progress, Source, PAGE, SOURCES};
+use crate::store::orgs;
 
 fn pending_key(row: &Export) -> String {
     format!("{}.pending", row.r2_key)
 }
 
-fn r2(step: &str) -> impl Fn(worker::Error) -> JobError + '_ {
+fn r2<E: std::fmt::Display>(step: &str) -> impl Fn(E) -> JobError + '_ {
     move |e| JobError::transient(step, e)
 }
 
@@ -63,8 +40,8 @@ impl BackgroundJob for ExportJob {
         let bucket = env.bucket(bindings::BUCKET).map_err(r2("opening R2"))?;
         let (upload, mut progress, mut archive) = open(env, &bucket, &row).await?;
         let resumed_at = archive.step;
-        for step in archive.step..=TABLES.len() {
-            match TABLES.get(step) {
+        for step in archive.step..=SOURCES.len() {
+            match SOURCES.get(step) {
                 Some(source) => {
                     dump(
                         env,
@@ -100,14 +77,9 @@ impl BackgroundJob for ExportJob {
                 .await
                 .map_err(r2("saving the checkpoint"))?;
         }
-        let org: Value = crate::store::first(
-            env,
-            "SELECT id, name, created_at FROM organisations WHERE id = ?1",
-            &[row.org_id.clone().into()],
-        )
-        .await
-        .map_err(r2("reading the organisation"))?
-        .unwrap_or(Value::Null);
+        let org: Value = orgs::record(env, &row.org_id)
+            .await
+            .map_err(r2("reading the organisation"))?;
         let (last, mut manifest, total) = archive.finish(&org, &now_iso());
         upload_part(&upload, &mut progress, last).await?;
         let parts: Vec<UploadedPart> = progress
@@ -127,11 +99,10 @@ impl BackgroundJob for ExportJob {
         // figure that shows the archive streamed through bounded memory.
         manifest["wasm_memory_bytes"] = json!(core::arch::wasm32::memory_size(0) * 65_536);
         Ok(Done {
-            columns: vec![
-                ("bytes", (total as f64).into()),
-                ("manifest", manifest.to_string().into()),
-                ("progress", wasm_bindgen::JsValue::NULL),
-            ],
+            outcome: Outcome::Export {
+                bytes: total as usize,
+                manifest: manifest.to_string(),
+            },
             details: json!({ "bytes": total, "parts": progress.parts.len() }),
         })
     }
@@ -243,28 +214,17 @@ async fn dump(
         Some(source.table),
         source.note,
     );
-    if source.columns.is_empty() {
+    if source.is_empty() {
         return Ok(());
     }
-    let db = bindings::db(env).map_err(r2("opening D1"))?;
-    let mut after = 0f64;
+    let mut after = 0i64;
     loop {
-        let sql = format!(
-            "SELECT rowid AS _rowid, {} FROM {} WHERE {} = ?1 AND rowid > ?2 ORDER BY rowid LIMIT {PAGE}",
-            source.columns, source.table, source.owner
-        );
-        let rows: Vec<Map<String, Value>> = async {
-            db.prepare(sql)
-                .bind(&[org_id.into(), after.into()])?
-                .all()
-                .await?
-                .results()
-        }
-        .await
-        .map_err(r2("reading a page of rows"))?;
+        let rows = exports::source_page(env, source, org_id, after)
+            .await
+            .map_err(r2("reading a page of rows"))?;
         let n = rows.len();
-        for mut r in rows {
-            after = r.remove("_rowid").and_then(|v| v.as_f64()).unwrap_or(after);
+        for (rowid, r) in rows {
+            after = rowid;
             archive.row(&Value::Object(r));
         }
         flush(archive, upload, progress).await?;
@@ -283,26 +243,11 @@ async fn pdfs(
     upload: &MultipartUpload,
     progress: &mut Progress,
 ) -> Result<(), JobError> {
-    #[derive(serde::Deserialize)]
-    struct Pdf {
-        id: String,
-        pdf_key: String,
-        rowid: f64,
-    }
-    let mut after = 0f64;
+    let mut after = 0i64;
     loop {
-        let page: Vec<Pdf> = async {
-            bindings::db(env)?
-                .prepare(format!(
-                    "SELECT id, pdf_key, rowid FROM certificates WHERE org_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT {PAGE}"
-                ))
-                .bind(&[org_id.into(), after.into()])?
-                .all()
-                .await?
-                .results()
-        }
-        .await
-        .map_err(r2("listing certificate PDFs"))?;
+        let page = exports::pdf_page(env, org_id, after)
+            .await
+            .map_err(r2("listing certificate PDFs"))?;
         let n = page.len();
         for c in page {
             after = c.rowid;
@@ -333,7 +278,7 @@ async fn pdfs(
 
 /// Cron: delete archives past their expiry and mark them expired.
 pub async fn expire(env: &Env) -> worker::Result<usize> {
-    let due = exports::due_for_expiry(env, 500).await?;
+    let due = exports::due_for_expiry(env, &now_iso(), 500).await?;
     let bucket = env.bucket(bindings::BUCKET)?;
     for d in &due {
         bucket.delete(&d.r2_key).await?;

@@ -2,18 +2,18 @@
 //! assets), compute it, render the PDF, store it in R2; the runner records the summary.
 //! Re-running writes the same PDF key, so a retried or recovered job never leaves two.
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 use worker::Env;
 
-use super::lifecycle::{JobError, Kind};
-use super::runner::{BackgroundJob, Claimed, Done};
+use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::{bindings, state};
+use crate::job::{JobError, Kind};
 use crate::lca::fleet::analyse;
 use crate::lca::report_request::MAX_DEVICES;
 use crate::pdf::report::{render, ReportMeta};
 use crate::store::reports::{self, Report};
+use crate::store::{assets, certificates, orgs, Tenant};
 use crate::version::METHODOLOGY_VERSION;
 
 pub struct ReportJob;
@@ -26,60 +26,41 @@ impl BackgroundJob for ReportJob {
             .await
             .map_err(|e| JobError::transient("reading the report row", e))?
             .ok_or_else(|| JobError::Permanent("the report row is gone".into()))?;
-        let (pdf_key, bytes, summary) = build(env, &row).await?;
+        let (pdf_key, bytes, summary) = build(env, &job.tenant(), &row).await?;
         Ok(Done {
             details: json!({ "total_kg_co2e": summary["total_kg_co2e"], "pdf_bytes": bytes }),
-            columns: vec![
-                ("pdf_key", pdf_key.into()),
-                ("pdf_bytes", (bytes as f64).into()),
-                ("summary", summary.to_string().into()),
-            ],
+            outcome: Outcome::Report {
+                pdf_key,
+                pdf_bytes: bytes,
+                summary: summary.to_string(),
+            },
         })
     }
 }
 
-/// The organisation's stored assets as footprint requests: its certified devices and the
-/// devices imported from Blancco erasure reports.
-async fn asset_devices(env: &Env, org_id: &str) -> worker::Result<Vec<Value>> {
-    #[derive(Deserialize)]
-    struct C {
-        canonical: String,
-    }
-    let rows: Vec<C> = env
-        .d1(bindings::DB)?
-        .prepare("SELECT canonical FROM certificates WHERE org_id = ?1 AND kind = 'footprint' AND revoked_at IS NULL ORDER BY issued_at LIMIT 10000")
-        .bind(&[org_id.into()])?
-        .all()
+/// The tenant's stored assets as footprint requests: its certified devices and the devices
+/// imported from Blancco erasure reports.
+async fn asset_devices(env: &Env, tenant: &Tenant) -> crate::store::Result<Vec<Value>> {
+    let mut devices: Vec<Value> = certificates::certified_requests(env, tenant, MAX_DEVICES)
         .await?
-        .results()?;
-    let mut devices: Vec<Value> = rows
-        .into_iter()
-        .filter_map(|c| serde_json::from_str::<Value>(&c.canonical).ok())
+        .iter()
+        .filter_map(|c| serde_json::from_str::<Value>(c).ok())
         .map(|doc| doc["request"].clone())
         .collect();
-    #[derive(Deserialize)]
-    struct A {
-        request: String,
-    }
-    let assets: Vec<A> = bindings::db(env)?
-        .prepare("SELECT request FROM assets WHERE org_id = ?1 ORDER BY imported_at LIMIT 10000")
-        .bind(&[org_id.into()])?
-        .all()
-        .await?
-        .results()?;
-    devices.extend(
-        assets
-            .into_iter()
-            .filter_map(|a| serde_json::from_str(&a.request).ok()),
-    );
+    let imported = assets::requests(env, tenant, MAX_DEVICES).await?;
+    devices.extend(imported.iter().filter_map(|a| serde_json::from_str(a).ok()));
     devices.truncate(MAX_DEVICES);
     Ok(devices)
 }
 
-async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobError> {
+async fn build(
+    env: &Env,
+    tenant: &Tenant,
+    row: &Report,
+) -> Result<(String, usize, Value), JobError> {
     let started = now_ms();
     let devices: Vec<Value> = if row.source == "assets" {
-        asset_devices(env, &row.org_id)
+        asset_devices(env, tenant)
             .await
             .map_err(|e| JobError::transient("reading the stored assets", e))?
     } else {
@@ -115,19 +96,9 @@ async fn build(env: &Env, row: &Report) -> Result<(String, usize, Value), JobErr
             fleet.skipped.first().map(|s| s.1.as_str()).unwrap_or("-")
         )));
     }
-    #[derive(Deserialize)]
-    struct Org {
-        name: String,
-    }
-    let org = crate::store::first::<Org>(
-        env,
-        "SELECT name FROM organisations WHERE id = ?1",
-        &[row.org_id.clone().into()],
-    )
-    .await
-    .map_err(|e| JobError::transient("reading the organisation", e))?
-    .map(|o| o.name)
-    .unwrap_or_else(|| row.org_id.clone());
+    let org = orgs::name(env, &row.org_id)
+        .await
+        .map_err(|e| JobError::transient("reading the organisation", e))?;
     let computed_ms = now_ms() - started;
     let generated_at = now_iso();
     let pdf = render(

@@ -1,0 +1,42 @@
+//! Who is calling: what the auth gate (`auth::gate`) found, which every handler, the limiter
+//! and the failed-authentication counter read. Plain data, so it sits below all of them.
+
+use crate::keys::{Mode, Role};
+use crate::limits::{Plan, Quota};
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub plan: Plan,
+    pub mode: Mode,
+    pub key_id: Option<String>,
+    pub org_id: Option<String>,
+    /// The key's role (`None`: no key).
+    pub role: Option<Role>,
+    /// Rate-limit subject: the key id, `ip:<address>`, or `admin`.
+    pub subject: String,
+    pub admin: bool,
+    /// Whether this call is metered; `quota` holds the figures for the headers.
+    pub metered: bool,
+    pub quota: Option<Quota>,
+}
+
+impl Caller {
+    pub fn anonymous(ip: &str) -> Caller {
+        Caller {
+            plan: Plan::Free,
+            mode: Mode::Live,
+            key_id: None,
+            org_id: None,
+            role: None,
+            subject: format!("ip:{ip}"),
+            admin: false,
+            metered: false,
+            quota: None,
+        }
+    }
+
+    pub fn sandbox(&self) -> bool {
+        self.mode == Mode::Test
+    }
+}
