@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # THE TEST COMMAND: every check, in order, failing fast:
-#   1. cargo fmt --check; clippy -D warnings on the native and the wasm32 target
+#   1. cargo fmt --check; the layering check (scripts/layers.py); clippy -D warnings on the
+#      native and the wasm32 target
 #   2. native unit tests (domain logic), then the figures again in wasm (wasm-bindgen-test)
 #   3. build the worker, `wrangler deploy --dry-run` it (scripts/deploy_check.sh: size budget,
 #      every binding used), start `wrangler dev` on a free port with a fresh state directory and
@@ -23,6 +24,10 @@ if [ "${1:-}" = "--e2e" ]; then
 else
   log "cargo fmt --check"
   cargo fmt --all -- --check
+  # The architecture: layers point inwards only, no import rings (the script's docstring).
+  log "layering check"
+  python3 scripts/layers.py --self-test
+  python3 scripts/layers.py
   log "clippy (native)"
   cargo clippy --all-targets --quiet -- -D warnings
   log "clippy (wasm32)"

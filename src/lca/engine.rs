@@ -19,12 +19,12 @@ use crate::factors::{Category, FactorSet};
 use crate::validation::FieldError;
 use crate::version::METHODOLOGY_VERSION;
 
-use super::input::{DeviceInput, Specs};
-use super::model::{Model, Query, Spec, UseBasis, RANGE_CONFIDENCE};
-use super::{
+use super::footprint::{
     round2, Assumption, Breakdown, Footprint, Ignored, Methodology, ProductSummary, Provenance,
     Source, Uncertainty, Value,
 };
+use super::input::{DeviceInput, Specs};
+use super::model::{Model, Query, Spec, UseBasis, RANGE_CONFIDENCE};
 
 /// Relative half-width used for a published PCF whose manufacturer states no error margin
 /// (PAIA-based PCFs report relative standard deviations of 14–23% for Dell).

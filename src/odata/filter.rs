@@ -12,7 +12,7 @@
 //! tolower, toupper. Literals: 'text' ('' escapes a quote), numbers, true, false, null, and
 //! unquoted date-times (`2026-01-01T00:00:00Z`) or dates, normalised to the stored form.
 
-use super::{EntitySet, Param, Prop, QueryError};
+use super::model::{EntitySet, Param, Prop, QueryError};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Lit {
@@ -467,7 +467,7 @@ impl Expr {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::odata::set;
+    use crate::odata::model::set;
     use crate::testing::{within, Rng};
 
     fn sql(f: &str) -> (String, Vec<Param>) {

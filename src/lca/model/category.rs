@@ -2,9 +2,8 @@
 //! component slopes fitted on the neighbours' leave-one-out residuals.
 
 use super::names::jaccard;
-use super::params::{Params, MAX_K};
-use super::Prediction;
-use super::{ln, median};
+use super::params::{Params, FEATURES, MAX_K};
+use super::prediction::{ln, median, Prediction};
 
 /// Neighbour weights: half from 1 ÷ (softening + distance)^WEIGHT_POWER, where the nearest
 /// product decides most, half from 1 ÷ (softening + distance), where the others still count.
@@ -18,9 +17,6 @@ pub(super) const MIN_COMPONENT_ROWS: usize = 8;
 /// A component term is kept when its slope is this many standard errors above zero.
 pub(super) const MIN_T: f64 = 2.0;
 
-/// Numeric features, transformed and weighted so that distance is a plain L1 sum:
-/// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
-pub(super) const FEATURES: usize = 5;
 /// Components of the component term: ln(1 + memory GB), ln(1 + SSD GB), ln(1 + HDD GB),
 /// ln(1 + CPUs). NaN = unknown.
 pub(super) const COMPONENTS: usize = 4;

@@ -28,12 +28,14 @@
 //!
 //! Here: fitting, conventions, calibration and the public API. `category` is one category's
 //! k-NN and component slopes, `names` the model-name tokens, `conformal` the range
-//! multipliers, `params` the hyperparameters.
+//! multipliers, `params` the hyperparameters and features, `prediction` what the neighbours
+//! say (embodied, use phase) and the shared numeric helpers.
 
 mod category;
 mod conformal;
 mod names;
 mod params;
+mod prediction;
 
 use std::collections::HashMap;
 
@@ -42,6 +44,8 @@ use category::{components, features, CategoryFit, Row, Truth, COMPONENTS, MIN_CO
 use conformal::conformal_band;
 use names::{name_tokens, Interner};
 pub use params::{ParamSet, Params};
+use prediction::median;
+pub use prediction::{Prediction, UseBasis};
 
 /// Categories with at least this many products get their own hyperparameters and range
 /// calibration; smaller ones share the default hyperparameters and one pooled calibration set.
@@ -126,41 +130,6 @@ pub struct Query<'a> {
     pub cpu_count: Option<f64>,
 }
 
-/// What the neighbours say of a device: embodied footprint and use phase.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Prediction {
-    pub embodied_kg: f64,
-    /// The neighbours' (weighted) use share of their published totals.
-    pub use_share: f64,
-    /// The neighbours' use phase per year of lifetime (kg CO2e), where most of their weight
-    /// states one.
-    pub use_per_year_kg: Option<f64>,
-}
-
-/// Which rule gave a use phase the caller did not state.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum UseBasis {
-    /// The neighbours' use phase per year (kg CO2e) times the lifetime given.
-    PerYear(f64),
-    /// The neighbours' use share of their totals.
-    Share(f64),
-}
-
-impl Prediction {
-    /// The use phase when the yearly energy is unknown, and the rule that gave it: the
-    /// neighbours' use per year times the lifetime the caller gives (a 5-year laptop uses more
-    /// than its 3-year twin), else the neighbours' use share of the total.
-    pub fn use_phase(&self, lifetime_years: Option<f64>) -> (f64, UseBasis) {
-        match (self.use_per_year_kg, lifetime_years) {
-            (Some(upy), Some(life)) => (upy * life, UseBasis::PerYear(upy)),
-            _ => (
-                self.embodied_kg * self.use_share / (1.0 - self.use_share),
-                UseBasis::Share(self.use_share),
-            ),
-        }
-    }
-}
-
 /// An estimate with its neighbours' evidence.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
@@ -189,23 +158,6 @@ pub struct Model {
     region_conventions: HashMap<String, f64>,
     use_shares: HashMap<(String, String), f64>,
     category_use_shares: HashMap<String, f64>,
-}
-
-pub(super) fn ln(v: Option<f64>) -> Option<f64> {
-    v.filter(|x| *x > 0.0).map(f64::ln)
-}
-
-pub(super) fn median(mut v: Vec<f64>) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
 }
 
 fn medians<K: std::hash::Hash + Eq>(m: HashMap<K, Vec<f64>>) -> HashMap<K, f64> {

@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use super::category::FEATURES;
+/// Numeric features, transformed and weighted so that distance is a plain L1 sum:
+/// ln screen, ln weight, year / 5, ln kWh, ln lifetime. NaN = unknown.
+pub(super) const FEATURES: usize = 5;
 
 /// Most neighbours a model may average.
 pub(super) const MAX_K: usize = 12;
