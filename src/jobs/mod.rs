@@ -9,7 +9,7 @@
 //! - `run`: claim the row (`queued`, or `running` past its lease → `running`, attempts + 1,
 //!   a lease), call the job's `BackgroundJob::run`, then settle it: `done` with its columns,
 //!   `failed` with the reason (permanent error), or back to `queued` with the reason and a
-//!   retry after an exponential delay (transient error). Every settling UPDATE names the state
+//!   retry after an exponential delay (transient error). Every settling statement names the state
 //!   it expects (`AND status = 'running'`), so a job deleted meanwhile stays deleted, and a
 //!   duplicated message finds nothing to claim. Done and failed write a `system` audit entry.
 //! - the consumer (`consumer.rs`): the queue handler, and the dead-letter queue's, which

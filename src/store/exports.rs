@@ -193,28 +193,18 @@ pub async fn pdf_page(db: &impl Db, org_id: &str, after_rowid: i64) -> Result<Ve
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::store::jobs::{insert, NewJob, Spec};
+    use crate::store::jobs::tests::enqueue as enqueue_job;
+    use crate::store::jobs::Spec;
     use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs, Sqlite};
 
     const T0: &str = "2026-01-01T00:00:00.000Z";
 
     fn enqueue(db: &Sqlite, t: &Tenant, id: &str, expires_at: &str) {
-        assert!(block_on(insert(
-            db,
-            &NewJob {
-                id,
-                tenant: t,
-                key_id: "key_1",
-                created_at: T0,
-                lease_until: T0,
-                max_open: 10,
-                spec: Spec::Export {
-                    expires_at: expires_at.into(),
-                    r2_key: format!("exports/{id}.zip"),
-                },
-            },
-        ))
-        .unwrap());
+        let spec = Spec::Export {
+            expires_at: expires_at.into(),
+            r2_key: format!("exports/{id}.zip"),
+        };
+        assert!(enqueue_job(db, t, id, spec, 10));
     }
 
     #[test]

@@ -373,9 +373,27 @@ pub async fn requeue_overdue(
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs, Sqlite};
+
+    /// Enqueue job `id` for `t` (created 2026-01-01, due an hour later) within `cap`:
+    /// whether it was inserted.
+    pub(crate) fn enqueue(db: &Sqlite, t: &Tenant, id: &str, spec: Spec, cap: usize) -> bool {
+        block_on(insert(
+            db,
+            &NewJob {
+                id,
+                tenant: t,
+                key_id: "key_1",
+                created_at: "2026-01-01T00:00:00.000Z",
+                lease_until: "2026-01-01T01:00:00.000Z",
+                max_open: cap,
+                spec,
+            },
+        ))
+        .expect("insert")
+    }
 
     const T0: &str = "2026-01-01T00:00:00.000Z";
     const T1: &str = "2026-01-01T01:00:00.000Z";
@@ -386,22 +404,6 @@ mod tests {
             expires_at: T2.into(),
             r2_key: format!("exports/{id}.zip"),
         }
-    }
-
-    fn enqueue(db: &Sqlite, t: &Tenant, id: &str, spec: Spec, cap: usize) -> bool {
-        block_on(insert(
-            db,
-            &NewJob {
-                id,
-                tenant: t,
-                key_id: "key_1",
-                created_at: T0,
-                lease_until: T1,
-                max_open: cap,
-                spec,
-            },
-        ))
-        .unwrap()
     }
 
     fn status(db: &Sqlite, kind: Kind, id: &str) -> String {

@@ -40,6 +40,8 @@ pub mod reports;
 pub mod signing_keys;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub mod sqlite;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod testdb;
 pub mod usage;
 
 use serde::de::DeserializeOwned;
@@ -105,34 +107,5 @@ pub(crate) async fn row<T: DeserializeOwned>(
             )
             .await
         }
-    }
-}
-
-/// Test support shared by every store file's tests: a migrated database with two
-/// organisations, and a blocking runner for its futures.
-#[cfg(all(test, not(target_arch = "wasm32")))]
-pub(crate) mod testdb {
-    pub use super::sqlite::{block_on, Sqlite};
-    use super::Tenant;
-    use crate::keys::Mode;
-
-    /// A migrated database holding organisations `org_a` and `org_b`.
-    pub fn two_orgs() -> Sqlite {
-        let db = Sqlite::migrated();
-        db.exec(
-            "INSERT INTO organisations (id, name, created_at) VALUES \
-             ('org_a', 'Org A', '2026-01-01T00:00:00.000Z'), ('org_b', 'Org B', '2026-01-01T00:00:00.000Z')",
-        );
-        db
-    }
-
-    pub fn a_live() -> Tenant {
-        Tenant::new("org_a", Mode::Live)
-    }
-    pub fn a_test() -> Tenant {
-        Tenant::new("org_a", Mode::Test)
-    }
-    pub fn b_live() -> Tenant {
-        Tenant::new("org_b", Mode::Live)
     }
 }

@@ -52,25 +52,17 @@ pub async fn save_cursor(
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::store::jobs::{insert, NewJob, Spec};
+    use crate::store::jobs::tests::enqueue;
+    use crate::store::jobs::Spec;
     use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs};
 
     #[test]
     fn a_pull_is_seen_by_its_tenant_and_saves_its_cursor_only_while_running() {
         let db = two_orgs();
-        let t = a_live();
-        let job = NewJob {
-            id: "p1",
-            tenant: &t,
-            key_id: "key_1",
-            created_at: "2026-01-01T00:00:00.000Z",
-            lease_until: "2026-01-01T01:00:00.000Z",
-            max_open: 1,
-            spec: Spec::BlanccoPull {
-                params: "{}".into(),
-            },
+        let spec = Spec::BlanccoPull {
+            params: "{}".into(),
         };
-        assert!(block_on(insert(&db, &job)).unwrap());
+        assert!(enqueue(&db, &a_live(), "p1", spec, 1));
         assert!(block_on(owned(&db, &a_test(), "p1")).unwrap().is_none());
         assert!(block_on(owned(&db, &b_live(), "p1")).unwrap().is_none());
         assert_eq!(

@@ -38,7 +38,8 @@ pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Rep
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::store::jobs::{insert, NewJob, Spec};
+    use crate::store::jobs::tests::enqueue;
+    use crate::store::jobs::Spec;
     use crate::store::testdb::{a_live, a_test, b_live, block_on, two_orgs};
 
     #[test]
@@ -51,17 +52,7 @@ mod tests {
             source: "devices".into(),
             request_key: "reports/org_a/r1/request.json".into(),
         };
-        let t = a_live();
-        let job = NewJob {
-            id: "r1",
-            tenant: &t,
-            key_id: "key_1",
-            created_at: "2026-01-01T00:00:00.000Z",
-            lease_until: "2026-01-01T01:00:00.000Z",
-            max_open: 1,
-            spec,
-        };
-        assert!(block_on(insert(&db, &job)).unwrap());
+        assert!(enqueue(&db, &a_live(), "r1", spec, 1));
         let r = block_on(owned(&db, &a_live(), "r1")).unwrap().unwrap();
         assert_eq!(
             (r.kind.as_str(), r.period.as_deref(), r.job.status.as_str()),
