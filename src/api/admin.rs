@@ -57,7 +57,17 @@ pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Respon
     )
 }
 
-pub async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+/// `DELETE /admin/factor-sets/active`: back to the built-in set (the only one deletable).
+pub async fn delete_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
+    if version != "active" {
+        return Err(ApiError::not_found(format!(
+            "only `active` can be deleted (returns to the built-in set), not `{version}`"
+        )));
+    }
+    reset_factor_set(rc).await
+}
+
+async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let kv = rc
         .env
         .kv(bindings::KV)

@@ -8,7 +8,7 @@ use super::http;
 use super::openapi::DOCUMENT;
 use super::problem::ApiError;
 
-pub fn openapi() -> Result<Response, ApiError> {
+pub async fn openapi() -> Result<Response, ApiError> {
     let mut resp = http::bytes(
         200,
         "application/json; charset=utf-8",

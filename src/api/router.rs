@@ -9,12 +9,7 @@ use super::auth;
 use super::caller::Caller;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
-use super::reference::Doc;
-use super::routes::{resolve, Route};
-use super::{
-    admin, blancco, certificates, docs, exports, footprint, health, integrations, keys, odata,
-    products, reference, reports, savings, usage, verify,
-};
+use super::routes::{dispatch, resolve};
 use crate::edge::state;
 use crate::limits::rate_headers;
 
@@ -129,7 +124,7 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
     // The method as sent: worker's `Method` reads any method it does not know (QUERY, PROPFIND)
     // as GET, which would answer it as one; the raw name gets the 405 it deserves.
     let method = req.inner().method();
-    let route = match resolve(&method, url.path()) {
+    let (route, params) = match resolve(&method, url.path()) {
         Ok(r) => r,
         Err(e) => return (Err(e), None, None),
     };
@@ -146,51 +141,6 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
         Ok(caller) => rc.caller = caller,
         Err(e) => return (Err(e), None, Some(access)),
     }
-    let outcome = dispatch(route, &mut rc).await;
+    let outcome = dispatch(route, params, &mut rc).await;
     (outcome, Some(rc.caller), Some(access))
-}
-
-async fn dispatch(route: Route, rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    match route {
-        Route::Health => health::get(rc).await,
-        Route::OpenApi => docs::openapi(),
-        Route::Jwks => docs::jwks(rc).await,
-        Route::Footprint => footprint::single(rc).await,
-        Route::FootprintBatch => footprint::batch(rc).await,
-        Route::Savings => savings::create(rc).await,
-        Route::ReferenceCountries => reference::get(rc, Doc::Countries).await,
-        Route::ReferenceGridFactors => reference::get(rc, Doc::GridFactors).await,
-        Route::ReferenceCategories => reference::get(rc, Doc::Categories).await,
-        Route::Usage => usage::get(rc).await,
-        Route::KeyCreate => keys::create(rc).await,
-        Route::KeyList => keys::list(rc).await,
-        Route::KeyRevoke(id) => keys::revoke(rc, &id).await,
-        Route::KeyRoll(id) => keys::roll(rc, &id).await,
-        Route::ProductSearch => products::search(rc).await,
-        Route::ProductIdentify => products::identify(rc).await,
-        Route::Product(id) => products::get(rc, &id).await,
-        Route::CertificateCreate => certificates::create(rc).await,
-        Route::Certificate(id) => certificates::get(rc, &id).await,
-        Route::CertificateRevoke(id) => certificates::revoke(rc, &id).await,
-        Route::CertificateVerify(id) => verify::verify(rc, &id).await,
-        Route::ReportCreate => reports::create(rc).await,
-        Route::Report(id) => reports::get(rc, &id).await,
-        Route::BlanccoSync => blancco::sync(rc).await,
-        Route::BlanccoJob(id) => blancco::job_status(rc, &id).await,
-        Route::BlanccoCredentialsGet => integrations::get(rc).await,
-        Route::BlanccoCredentialsPut => integrations::put(rc).await,
-        Route::BlanccoCredentialsDelete => integrations::delete(rc).await,
-        Route::ExportCreate => exports::create(rc).await,
-        Route::Export(id) => exports::get(rc, &id).await,
-        Route::ExportDelete(id) => exports::delete(rc, &id).await,
-        Route::OData(segments) => odata::serve(rc, &segments).await,
-        Route::AdminCreateKey => admin::create_key(rc).await,
-        Route::AdminRevokeKey(id) => admin::revoke_key(rc, &id).await,
-        Route::AdminVerifyAudit(org) => admin::verify_audit(rc, &org).await,
-        Route::AdminPutFactorSet(v) => admin::put_factor_set(rc, &v).await,
-        Route::AdminDeleteFactorSet(v) if v == "active" => admin::reset_factor_set(rc).await,
-        Route::AdminDeleteFactorSet(v) => Err(ApiError::not_found(format!(
-            "only `active` can be deleted (returns to the built-in set), not `{v}`"
-        ))),
-    }
 }

@@ -1,269 +1,175 @@
-//! The route table: which endpoint a method and path name. Pure, so it is tested natively,
-//! and so a 404 (no such path) and a 405 (path exists, wrong method) are told apart in one place.
+//! The route table: one row per endpoint (method, path template, who may call it, which
+//! handler answers). Adding an endpoint is one row here, its handler, its store function and
+//! its OpenAPI entry (README, "Adding an endpoint").
+//!
+//! The table is pure, so `resolve` is tested natively and a 404 (no such path) and a 405 (path
+//! exists, wrong method) are told apart in one place. The handler column is compiled on wasm32
+//! only, into `dispatch`, the one `match` from a route to its handler.
 
+use super::access::Access;
 use super::problem::ApiError;
 use crate::version::BASE_PATH;
 
-/// Every endpoint the worker serves. Path parameters are carried in the variant.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Route {
-    Health,
-    OpenApi,
-    /// `GET /.well-known/jwks.json`, at the origin root (where JOSE tooling looks).
-    Jwks,
-    Footprint,
-    FootprintBatch,
-    Savings,
-    ReferenceCountries,
-    ReferenceGridFactors,
-    ReferenceCategories,
-    Usage,
-    ProductSearch,
-    ProductIdentify,
-    Product(String),
-    CertificateCreate,
-    Certificate(String),
-    CertificateRevoke(String),
-    CertificateVerify(String),
-    ReportCreate,
-    Report(String),
-    BlanccoSync,
-    BlanccoJob(String),
-    BlanccoCredentialsGet,
-    BlanccoCredentialsPut,
-    BlanccoCredentialsDelete,
-    ExportCreate,
-    Export(String),
-    ExportDelete(String),
-    OData(Vec<String>),
-    KeyCreate,
-    KeyList,
-    KeyRevoke(String),
-    KeyRoll(String),
-    AdminPutFactorSet(String),
-    AdminDeleteFactorSet(String),
-    AdminCreateKey,
-    AdminRevokeKey(String),
-    AdminVerifyAudit(String),
+/// Where the published signing keys are, at the origin root (where JOSE tooling looks).
+pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+
+/// The path parameters a route matched (the segments under `{name}`), in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<String>);
+
+impl Params {
+    /// The first parameter (`{id}`, `{org_id}`, `{version}`): every route with one has one.
+    pub fn id(&self) -> &str {
+        self.0.first().map(String::as_str).unwrap_or_default()
+    }
+
+    pub fn all(&self) -> &[String] {
+        &self.0
+    }
 }
 
-/// Builds the route from the path parameters (the segments matched by `{name}`).
-type Build = fn(&[&str]) -> Route;
+/// Declares `Route`, the table `resolve` reads, `Route::access` and (wasm32) `dispatch` from
+/// one list of rows: `Variant: Access "METHOD" "template" => handler call;`. A template
+/// starting with `/` is at the origin root; the others are under `BASE_PATH`; `{name}` matches
+/// one segment. The handler call names the request context and the parameters by the two
+/// identifiers given in `dispatch(rc, p)`.
+macro_rules! routes {
+    (
+        dispatch($rc:ident, $p:ident);
+        $( $variant:ident : $access:ident $method:literal $template:expr => $call:expr; )+
+    ) => {
+        /// Every endpoint the worker serves.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Route { $( $variant ),+ }
 
-/// One row of the table: a path pattern (`{name}` matches one segment) and what each method maps to.
-struct Entry {
-    pattern: &'static [&'static str],
-    methods: &'static [(&'static str, Build)],
+        /// (method, template, route), in table order.
+        const TABLE: &[(&str, &str, Route)] = &[ $( ($method, $template, Route::$variant) ),+ ];
+
+        impl Route {
+            /// Who may call the route, and whether it counts against a plan.
+            pub fn access(self) -> Access {
+                match self { $( Route::$variant => Access::$access ),+ }
+            }
+        }
+
+        /// Calls the route's handler: the one place a route meets its code.
+        #[cfg(target_arch = "wasm32")]
+        pub(crate) async fn dispatch(
+            route: Route,
+            $p: Params,
+            $rc: &mut super::http::RequestCtx,
+        ) -> Result<worker::Response, ApiError> {
+            #[allow(unused_imports)]
+            use super::{
+                admin, blancco, certificates, docs, exports, footprint, health, integrations,
+                keys, odata, products, reference, reports, savings, usage, verify,
+            };
+            match route { $( Route::$variant => $call.await ),+ }
+        }
+    };
 }
 
-const TABLE: &[Entry] = &[
-    Entry {
-        pattern: &["health"],
-        methods: &[("GET", |_| Route::Health)],
-    },
-    Entry {
-        pattern: &["openapi.json"],
-        methods: &[("GET", |_| Route::OpenApi)],
-    },
-    Entry {
-        pattern: &["footprint"],
-        methods: &[("POST", |_| Route::Footprint)],
-    },
-    Entry {
-        pattern: &["footprint", "batch"],
-        methods: &[("POST", |_| Route::FootprintBatch)],
-    },
-    Entry {
-        pattern: &["savings"],
-        methods: &[("POST", |_| Route::Savings)],
-    },
-    Entry {
-        pattern: &["reference", "countries"],
-        methods: &[("GET", |_| Route::ReferenceCountries)],
-    },
-    Entry {
-        pattern: &["reference", "grid-factors"],
-        methods: &[("GET", |_| Route::ReferenceGridFactors)],
-    },
-    Entry {
-        pattern: &["reference", "categories"],
-        methods: &[("GET", |_| Route::ReferenceCategories)],
-    },
-    Entry {
-        pattern: &["products", "search"],
-        methods: &[("GET", |_| Route::ProductSearch)],
-    },
-    Entry {
-        pattern: &["products", "identify"],
-        methods: &[("POST", |_| Route::ProductIdentify)],
-    },
-    Entry {
-        pattern: &["products", "{id}"],
-        methods: &[("GET", |p| Route::Product(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["certificates"],
-        methods: &[("POST", |_| Route::CertificateCreate)],
-    },
-    Entry {
-        pattern: &["certificates", "{id}"],
-        methods: &[
-            ("GET", |p| Route::Certificate(p[0].to_string())),
-            ("DELETE", |p| Route::CertificateRevoke(p[0].to_string())),
-        ],
-    },
-    Entry {
-        pattern: &["certificates", "{id}", "verify"],
-        methods: &[("GET", |p| Route::CertificateVerify(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["reports"],
-        methods: &[("POST", |_| Route::ReportCreate)],
-    },
-    Entry {
-        pattern: &["reports", "{id}"],
-        methods: &[("GET", |p| Route::Report(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["integrations", "blancco"],
-        methods: &[
-            ("GET", |_| Route::BlanccoCredentialsGet),
-            ("PUT", |_| Route::BlanccoCredentialsPut),
-            ("DELETE", |_| Route::BlanccoCredentialsDelete),
-        ],
-    },
-    Entry {
-        pattern: &["integrations", "blancco", "sync"],
-        methods: &[("POST", |_| Route::BlanccoSync)],
-    },
-    Entry {
-        pattern: &["integrations", "blancco", "sync", "{id}"],
-        methods: &[("GET", |p| Route::BlanccoJob(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["exports"],
-        methods: &[("POST", |_| Route::ExportCreate)],
-    },
-    Entry {
-        pattern: &["exports", "{id}"],
-        methods: &[
-            ("GET", |p| Route::Export(p[0].to_string())),
-            ("DELETE", |p| Route::ExportDelete(p[0].to_string())),
-        ],
-    },
-    Entry {
-        pattern: &["odata"],
-        methods: &[("GET", |_| Route::OData(Vec::new()))],
-    },
-    Entry {
-        pattern: &["odata", "{resource}"],
-        methods: &[("GET", |p| {
-            Route::OData(p.iter().map(|s| s.to_string()).collect())
-        })],
-    },
-    Entry {
-        pattern: &["odata", "{resource}", "{sub}"],
-        methods: &[("GET", |p| {
-            Route::OData(p.iter().map(|s| s.to_string()).collect())
-        })],
-    },
-    Entry {
-        pattern: &["usage"],
-        methods: &[("GET", |_| Route::Usage)],
-    },
-    Entry {
-        pattern: &["keys"],
-        methods: &[("POST", |_| Route::KeyCreate), ("GET", |_| Route::KeyList)],
-    },
-    Entry {
-        pattern: &["keys", "{id}"],
-        methods: &[("DELETE", |p| Route::KeyRevoke(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["keys", "{id}", "roll"],
-        methods: &[("POST", |p| Route::KeyRoll(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["admin", "keys"],
-        methods: &[("POST", |_| Route::AdminCreateKey)],
-    },
-    Entry {
-        pattern: &["admin", "keys", "{id}"],
-        methods: &[("DELETE", |p| Route::AdminRevokeKey(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["admin", "orgs", "{org_id}", "audit", "verify"],
-        methods: &[("GET", |p| Route::AdminVerifyAudit(p[0].to_string()))],
-    },
-    Entry {
-        pattern: &["admin", "factor-sets", "{version}"],
-        methods: &[
-            ("PUT", |p| Route::AdminPutFactorSet(p[0].to_string())),
-            ("DELETE", |p| Route::AdminDeleteFactorSet(p[0].to_string())),
-        ],
-    },
-];
+routes! {
+    dispatch(rc, p);
+    Health:                   Public        "GET"    "health"                             => health::get(rc);
+    OpenApi:                  Public        "GET"    "openapi.json"                       => docs::openapi();
+    Jwks:                     Public        "GET"    JWKS_PATH                            => docs::jwks(rc);
+    ReferenceCountries:       Public        "GET"    "reference/countries"                => reference::get(rc, reference::Doc::Countries);
+    ReferenceGridFactors:     Public        "GET"    "reference/grid-factors"             => reference::get(rc, reference::Doc::GridFactors);
+    ReferenceCategories:      Public        "GET"    "reference/categories"               => reference::get(rc, reference::Doc::Categories);
+    Footprint:                Metered       "POST"   "footprint"                          => footprint::single(rc);
+    FootprintBatch:           Metered       "POST"   "footprint/batch"                    => footprint::batch(rc);
+    Savings:                  Metered       "POST"   "savings"                            => savings::create(rc);
+    ProductSearch:            Metered       "GET"    "products/search"                    => products::search(rc);
+    ProductIdentify:          Metered       "POST"   "products/identify"                  => products::identify(rc);
+    Product:                  Metered       "GET"    "products/{id}"                      => products::get(rc, p.id());
+    CertificateCreate:        Keyed         "POST"   "certificates"                       => certificates::create(rc);
+    Certificate:              Keyed         "GET"    "certificates/{id}"                  => certificates::get(rc, p.id());
+    CertificateRevoke:        Keyed         "DELETE" "certificates/{id}"                  => certificates::revoke(rc, p.id());
+    CertificateVerify:        PublicMetered "GET"    "certificates/{id}/verify"           => verify::verify(rc, p.id());
+    ReportCreate:             Keyed         "POST"   "reports"                            => reports::create(rc);
+    Report:                   Keyed         "GET"    "reports/{id}"                       => reports::get(rc, p.id());
+    BlanccoCredentialsGet:    Keyed         "GET"    "integrations/blancco"               => integrations::get(rc);
+    BlanccoCredentialsPut:    Keyed         "PUT"    "integrations/blancco"               => integrations::put(rc);
+    BlanccoCredentialsDelete: Keyed         "DELETE" "integrations/blancco"               => integrations::delete(rc);
+    BlanccoSync:              Keyed         "POST"   "integrations/blancco/sync"          => blancco::sync(rc);
+    BlanccoJob:               Keyed         "GET"    "integrations/blancco/sync/{id}"     => blancco::job_status(rc, p.id());
+    ExportCreate:             Keyed         "POST"   "exports"                            => exports::create(rc);
+    Export:                   Keyed         "GET"    "exports/{id}"                       => exports::get(rc, p.id());
+    ExportDelete:             Keyed         "DELETE" "exports/{id}"                       => exports::delete(rc, p.id());
+    ODataService:             Enterprise    "GET"    "odata"                              => odata::serve(rc, p.all());
+    ODataSet:                 Enterprise    "GET"    "odata/{resource}"                   => odata::serve(rc, p.all());
+    ODataMetadata:            Enterprise    "GET"    "odata/{resource}/{sub}"             => odata::serve(rc, p.all());
+    Usage:                    Identified    "GET"    "usage"                              => usage::get(rc);
+    KeyCreate:                OrgAdmin      "POST"   "keys"                               => keys::create(rc);
+    KeyList:                  OrgAdmin      "GET"    "keys"                               => keys::list(rc);
+    KeyRevoke:                OrgAdmin      "DELETE" "keys/{id}"                          => keys::revoke(rc, p.id());
+    KeyRoll:                  OrgAdmin      "POST"   "keys/{id}/roll"                     => keys::roll(rc, p.id());
+    AdminCreateKey:           Admin         "POST"   "admin/keys"                         => admin::create_key(rc);
+    AdminRevokeKey:           Admin         "DELETE" "admin/keys/{id}"                    => admin::revoke_key(rc, p.id());
+    AdminVerifyAudit:         Admin         "GET"    "admin/orgs/{org_id}/audit/verify"   => admin::verify_audit(rc, p.id());
+    AdminPutFactorSet:        Admin         "PUT"    "admin/factor-sets/{version}"        => admin::put_factor_set(rc, p.id());
+    AdminDeleteFactorSet:     Admin         "DELETE" "admin/factor-sets/{version}"        => admin::delete_factor_set(rc, p.id());
+}
 
-/// Every (method, path template) the table serves, for the OpenAPI completeness test.
+/// Every (method, path template under `BASE_PATH`) the table serves, for the OpenAPI
+/// completeness test.
 pub fn templates() -> Vec<(&'static str, String)> {
     TABLE
         .iter()
-        .flat_map(|e| {
-            let path = format!("/{}", e.pattern.join("/"));
-            e.methods.iter().map(move |(m, _)| (*m, path.clone()))
-        })
+        .filter(|(_, t, _)| !t.starts_with('/'))
+        .map(|(m, t, _)| (*m, format!("/{t}")))
         .collect()
 }
 
-/// Resolve a request. HEAD is served wherever GET is (the edge drops the body).
-/// Where the published signing keys are, at the origin root.
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
-
-pub fn resolve(method: &str, path: &str) -> Result<Route, ApiError> {
-    if path == JWKS_PATH {
-        return match method {
-            "GET" | "HEAD" => Ok(Route::Jwks),
-            _ => Err(ApiError::method_not_allowed(
-                method,
-                &["GET", "HEAD", "OPTIONS"],
-            )),
-        };
-    }
-    let Some(rest) = path.strip_prefix(BASE_PATH) else {
-        return Err(not_found(path));
+/// Resolve a request to its route and path parameters. HEAD is served wherever GET is (the
+/// edge drops the body).
+pub fn resolve(method: &str, path: &str) -> Result<(Route, Params), ApiError> {
+    // Templates starting with `/` are matched against the whole path, the others against
+    // what follows BASE_PATH.
+    let (rooted, rest) = match path.strip_prefix(BASE_PATH) {
+        Some(rest) if rest.is_empty() || rest.starts_with('/') => (false, rest),
+        _ => (true, path),
     };
     let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
     let lookup = if method == "HEAD" { "GET" } else { method };
-    for entry in TABLE {
-        if !matches(entry.pattern, &segments) {
+    let mut allowed: Vec<&str> = Vec::new();
+    let mut matched: Option<&str> = None;
+    for (m, template, route) in TABLE {
+        if template.starts_with('/') != rooted || matched.is_some_and(|t| t != *template) {
             continue;
         }
-        let params: Vec<&str> = entry
-            .pattern
-            .iter()
-            .zip(&segments)
-            .filter(|(p, _)| p.starts_with('{'))
-            .map(|(_, s)| *s)
-            .collect();
-        if let Some((_, build)) = entry.methods.iter().find(|(m, _)| *m == lookup) {
-            return Ok(build(&params));
+        let Some(params) = matches(template, &segments) else {
+            continue;
+        };
+        if *m == lookup {
+            return Ok((*route, params));
         }
-        let mut allowed: Vec<&str> = entry.methods.iter().map(|(m, _)| *m).collect();
-        if allowed.contains(&"GET") {
-            allowed.push("HEAD");
-        }
-        allowed.push("OPTIONS");
-        return Err(ApiError::method_not_allowed(method, &allowed));
+        matched = Some(template);
+        allowed.push(m);
     }
-    Err(not_found(path))
+    if matched.is_none() {
+        return Err(not_found(path));
+    }
+    if allowed.contains(&"GET") {
+        allowed.push("HEAD");
+    }
+    allowed.push("OPTIONS");
+    Err(ApiError::method_not_allowed(method, &allowed))
 }
 
-fn matches(pattern: &[&str], segments: &[&str]) -> bool {
-    pattern.len() == segments.len()
-        && pattern
-            .iter()
-            .zip(segments)
-            .all(|(p, s)| p.starts_with('{') || p == s)
+/// The parameters, if `template` matches the path's segments.
+fn matches(template: &str, segments: &[&str]) -> Option<Params> {
+    let mut params = Vec::new();
+    let mut parts = template.split('/').filter(|s| !s.is_empty());
+    for segment in segments {
+        match parts.next()? {
+            p if p.starts_with('{') => params.push(segment.to_string()),
+            p if p == *segment => {}
+            _ => return None,
+        }
+    }
+    parts.next().is_none().then_some(Params(params))
 }
 
 fn not_found(path: &str) -> ApiError {
@@ -278,16 +184,25 @@ mod tests {
 
     #[test]
     fn resolves_known_routes() {
-        assert_eq!(resolve("GET", "/api/v1/health"), Ok(Route::Health));
-        assert_eq!(resolve("HEAD", "/api/v1/health/"), Ok(Route::Health));
-        assert_eq!(resolve("GET", "/api/v1/openapi.json"), Ok(Route::OpenApi));
+        assert_eq!(
+            resolve("GET", "/api/v1/health"),
+            Ok((Route::Health, Params::default()))
+        );
+        assert_eq!(
+            resolve("HEAD", "/api/v1/health/"),
+            Ok((Route::Health, Params::default()))
+        );
+        assert_eq!(
+            resolve("GET", "/api/v1/openapi.json"),
+            Ok((Route::OpenApi, Params::default()))
+        );
         assert_eq!(
             resolve("POST", "/api/v1/footprint/batch"),
-            Ok(Route::FootprintBatch)
+            Ok((Route::FootprintBatch, Params::default()))
         );
         assert_eq!(
             resolve("PUT", "/api/v1/admin/factor-sets/2027.1"),
-            Ok(Route::AdminPutFactorSet("2027.1".into()))
+            Ok((Route::AdminPutFactorSet, Params(vec!["2027.1".into()])))
         );
     }
 
@@ -301,6 +216,34 @@ mod tests {
         assert_eq!(e.headers[0].1, "GET, HEAD, OPTIONS");
         let e = resolve("GET", "/api/v1/footprint").unwrap_err();
         assert_eq!(e.headers[0].1, "POST, OPTIONS");
+    }
+
+    #[test]
+    fn parameters_and_the_origin_root() {
+        let (route, p) = resolve("GET", "/api/v1/certificates/cert_1/verify").unwrap();
+        assert_eq!((route, p.id()), (Route::CertificateVerify, "cert_1"));
+        let (route, p) = resolve("GET", "/api/v1/odata/Calculations/$count").unwrap();
+        assert_eq!(route, Route::ODataMetadata);
+        assert_eq!(p.all(), ["Calculations", "$count"]);
+        assert_eq!(resolve("GET", JWKS_PATH).unwrap().0, Route::Jwks);
+        assert_eq!(resolve("POST", JWKS_PATH).unwrap_err().status, 405);
+        // The origin-root template is not also served under the base path, and a path that
+        // only starts with the base path's characters is not under it.
+        assert_eq!(
+            resolve("GET", "/api/v1/.well-known/jwks.json")
+                .unwrap_err()
+                .status,
+            404
+        );
+        assert_eq!(resolve("GET", "/api/v1health").unwrap_err().status, 404);
+        // The first template that matches decides: `products/search` is not a product id.
+        assert_eq!(
+            resolve("POST", "/api/v1/products/search")
+                .unwrap_err()
+                .headers[0]
+                .1,
+            "GET, HEAD, OPTIONS"
+        );
     }
 
     #[test]
