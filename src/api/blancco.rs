@@ -48,7 +48,7 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             None,
         )
     } else {
-        let v: Value = super::problem::parse_json(&bytes)?;
+        let v: Value = super::parse::parse_json(&bytes)?;
         if v.get("since").is_some() {
             (Vec::new(), Some(v))
         } else {

@@ -11,7 +11,8 @@ use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
-use super::problem::{parse_json, ApiError};
+use super::parse::parse_json;
+use super::problem::ApiError;
 use super::routes::JWKS_PATH;
 use crate::certs::signing::KeyPair;
 use crate::certs::statement::statement;

@@ -1,13 +1,10 @@
 //! HTTP glue shared by every handler: the request context, the one JSON response helper,
-//! problem rendering, body reading with a size limit, and the headers every response carries.
+//! problem rendering, and the headers every response carries (the body is read in `body.rs`).
 
 use serde::Serialize;
 use worker::{Context, Env, Headers, Request, Response};
 
-use super::problem::{parse_json, ApiError};
-
-/// Largest request body accepted (a 10,000-device report request fits).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+use super::problem::ApiError;
 
 /// Headers browsers may read from a cross-origin response.
 const EXPOSED_HEADERS: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Remaining, \
@@ -160,49 +157,6 @@ impl RequestCtx {
         scheme
             .eq_ignore_ascii_case("bearer")
             .then(|| token.trim().to_string())
-    }
-
-    /// Read and parse a JSON body: checks the media type and the size limit first.
-    pub async fn json_body<T: serde::de::DeserializeOwned>(&mut self) -> Result<T, ApiError> {
-        let bytes = self.body_bytes().await?;
-        parse_json(&bytes)
-    }
-
-    /// The raw body of a JSON request, after the media-type and size checks.
-    pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
-        if let Some(ct) = self.header("Content-Type") {
-            let media = ct
-                .split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase();
-            if !(media == "application/json" || media.ends_with("+json")) {
-                return Err(ApiError::unsupported_media_type(&ct));
-            }
-        }
-        self.raw_body().await
-    }
-
-    /// The raw body, whatever its media type, after the size check.
-    pub async fn raw_body(&mut self) -> Result<Vec<u8>, ApiError> {
-        if let Some(len) = self
-            .header("Content-Length")
-            .and_then(|l| l.parse::<usize>().ok())
-        {
-            if len > MAX_BODY_BYTES {
-                return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-            }
-        }
-        let bytes = self
-            .req
-            .bytes()
-            .await
-            .map_err(|e| ApiError::malformed_json(format!("could not read the body: {e}")))?;
-        if bytes.len() > MAX_BODY_BYTES {
-            return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
-        }
-        Ok(bytes)
     }
 }
 

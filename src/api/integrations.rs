@@ -7,7 +7,8 @@ use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
-use super::problem::{parse_json, ApiError};
+use super::parse::parse_json;
+use super::problem::ApiError;
 use crate::blancco::pull::credentials;
 use crate::store::credentials as stored;
 

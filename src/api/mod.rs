@@ -4,6 +4,7 @@
 pub mod access;
 pub mod caller;
 pub mod openapi;
+pub mod parse;
 pub mod problem;
 pub mod routes;
 pub mod views;
@@ -21,6 +22,8 @@ mod auth;
 mod auth_failures;
 #[cfg(target_arch = "wasm32")]
 mod blancco;
+#[cfg(target_arch = "wasm32")]
+mod body;
 #[cfg(target_arch = "wasm32")]
 mod certificates;
 #[cfg(target_arch = "wasm32")]

@@ -94,3 +94,28 @@ test('no stack overflow or panic anywhere in the worker log', () => {
   const log = readFileSync(`${process.env.CT_STATE_DIR}/wrangler.log`, 'utf8');
   assert.doesNotMatch(log, /Maximum call stack size exceeded|RuntimeError: unreachable|panicked at/);
 });
+
+test('a chunked body past the limit answers 413 however it is framed', async () => {
+  // Transfer-Encoding: chunked and no Content-Length: the worker must count what it reads.
+  const chunk = new TextEncoder().encode(`{"category":"laptop","pad":"${'x'.repeat(64 * 1024)}`);
+  let sent = 0;
+  const body = new ReadableStream({
+    pull(controller) {
+      if (sent >= 5 * 1024 * 1024) { controller.enqueue(new TextEncoder().encode('"}')); controller.close(); return; }
+      controller.enqueue(sent === 0 ? chunk : new TextEncoder().encode('x'.repeat(64 * 1024)));
+      sent += 64 * 1024;
+    },
+  });
+  const res = await fetch(`${BASE}/api/v1/footprint`, {
+    method: 'POST', body, duplex: 'half', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ent.key}` },
+  });
+  const p = await res.json();
+  assert.equal(res.status, 413);
+  assert.equal(p.code, 'payload_too_large');
+  // A small chunked body is read whole and answered.
+  const small = new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode('{"category":"laptop"}')); c.close(); } });
+  const ok = await fetch(`${BASE}/api/v1/footprint`, {
+    method: 'POST', body: small, duplex: 'half', headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${ent.key}` },
+  });
+  assert.equal(ok.status, 200);
+});
