@@ -8,6 +8,7 @@
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
 //!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
 //!    [`client`] (rate-limit buckets), [`secure`] (constant-time compare, sealing),
+//!    [`cache`] (what an isolate remembers between requests),
 //!    [`job`] (job states, error classes, back-off), [`version`];
 //! 2. **storage** ([`store`], native and wasm32) — every SQL statement, one file per table or
 //!    aggregate, over the `store::Db` interface (D1 on the edge, SQLite in native tests);
@@ -28,6 +29,7 @@
 pub mod api;
 pub mod audit;
 pub mod blancco;
+pub mod cache;
 pub mod catalog;
 pub mod certs;
 pub mod client;

@@ -3,18 +3,18 @@
 //! away before any key lookup until the minute is over.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use super::caller::Caller;
 use super::http::RequestCtx;
 use super::limiter;
 use super::problem::ApiError;
+use crate::cache::{Expiring, Isolate};
 use crate::limits::Plan;
 
 thread_local! {
     /// Clients this isolate refuses until a time, after too many failed authentications: they
     /// get a 429 before any D1 read.
-    static BLOCKED: RefCell<HashMap<String, f64>> = RefCell::new(HashMap::new());
+    static BLOCKED: RefCell<Expiring<String, ()>> = RefCell::new(Expiring::new(10_000));
 }
 
 /// Count a failed authentication against the client's `auth_failures` bucket (10 a minute):
@@ -35,13 +35,7 @@ pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiErro
                     .and_then(|v| v.as_f64())
                     .unwrap_or(60.0);
                 let until = crate::edge::clock::now_ms() + retry_s * 1000.0;
-                BLOCKED.with(|b| {
-                    let mut b = b.borrow_mut();
-                    if b.len() > 10_000 {
-                        b.clear();
-                    }
-                    b.insert(bucket, until);
-                });
+                BLOCKED.remember(bucket, (), until);
             }
             refused
         }
@@ -52,11 +46,7 @@ pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiErro
 pub(super) fn blocked(rc: &RequestCtx) -> Option<ApiError> {
     let bucket = rc.client_bucket();
     let now = crate::edge::clock::now_ms();
-    let until = BLOCKED.with(|b| b.borrow().get(&bucket).copied())?;
-    if until <= now {
-        BLOCKED.with(|b| b.borrow_mut().remove(&bucket));
-        return None;
-    }
+    let ((), until) = BLOCKED.fresh(&bucket, now)?;
     let retry_s = ((until - now) / 1000.0).ceil().max(1.0) as u64;
     Some(
         ApiError::new(

@@ -9,11 +9,11 @@
 use serde_json::{json, Value};
 use worker::Response;
 
+use super::background;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::parse::parse_json;
 use super::problem::ApiError;
-use super::routes::JWKS_PATH;
 use crate::certs::signing::KeyPair;
 use crate::certs::statement::statement;
 use crate::certs::{jcs, sha256_hex, SCHEMA_V2};
@@ -21,6 +21,7 @@ use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
 use crate::store::certificates::{self, Certificate, NewCertificate};
+use crate::version::JWKS_PATH;
 use crate::version::{BASE_PATH, METHODOLOGY_VERSION};
 
 /// The verification URL of a certificate.
@@ -175,7 +176,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
     if rc.wants("pdf", "application/pdf")? {
         let name = format!("carbontrace-certificate-{}.pdf", row.id);
-        let mut resp = http::download(rc, &row.pdf_key, "application/pdf", &name)
+        let mut resp = background::download(rc, &row.pdf_key, "application/pdf", &name)
             .await?
             .ok_or_else(|| ApiError::internal("the certificate's PDF is missing from storage"))?;
         http::set(resp.headers_mut(), "Cache-Control", "private, max-age=3600");

@@ -5,6 +5,7 @@
 use serde_json::{json, Value};
 use worker::{Env, Response};
 
+use super::background;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::limiter;
@@ -41,7 +42,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     .await;
     idempotency::settle(rc, reservation, 202, &outcome).await?;
-    http::accepted(outcome?)
+    background::accepted(outcome?)
 }
 
 async fn enqueue(rc: &RequestCtx, org_id: &str) -> Result<Value, ApiError> {
@@ -86,7 +87,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             }
         }
         let name = format!("carbontrace-export-{}.zip", row.job.id);
-        return http::download(rc, &row.r2_key, "application/zip", &name)
+        return background::download(rc, &row.r2_key, "application/zip", &name)
             .await?
             .ok_or_else(|| gone("The archive is no longer stored.".into()));
     }

@@ -16,6 +16,7 @@ use worker::{Env, Method, Request, RequestInit};
 use super::caller::Caller;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
+use crate::cache::{Expiring, Isolate};
 use crate::edge::bindings;
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::leases::{
@@ -243,17 +244,12 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
     let Some(key_id) = caller.key_id.clone() else {
         return;
     };
-    let minute = (now_ms() / 60_000.0) as i64;
-    let fresh = TOUCHED.with(|t| {
-        let mut t = t.borrow_mut();
-        if t.len() > 10_000 {
-            t.clear();
-        }
-        t.insert(key_id.clone(), minute) != Some(minute)
-    });
-    if !fresh {
+    let now = now_ms();
+    if TOUCHED.fresh(&key_id, now).is_some() {
         return;
     }
+    let minute_end = ((now / 60_000.0).floor() + 1.0) * 60_000.0;
+    TOUCHED.remember(key_id.clone(), (), minute_end);
     let env = rc.env.clone();
     rc.ctx.wait_until(async move {
         if let Err(e) = crate::store::keys::touch(&env, &key_id, &now_iso()).await {
@@ -263,9 +259,9 @@ fn touch_key(rc: &RequestCtx, caller: &Caller) {
 }
 
 thread_local! {
-    /// The minute each key's `last_used_at` was last written from this isolate.
-    static TOUCHED: std::cell::RefCell<std::collections::HashMap<String, i64>> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    /// Keys whose `last_used_at` this isolate wrote in the current minute (fresh until its end).
+    static TOUCHED: std::cell::RefCell<Expiring<String, ()>> =
+        std::cell::RefCell::new(Expiring::new(10_000));
 }
 
 fn too_many(caller: &Caller, r: &Refusal) -> ApiError {

@@ -21,6 +21,8 @@ mod auth;
 #[cfg(target_arch = "wasm32")]
 mod auth_failures;
 #[cfg(target_arch = "wasm32")]
+mod background;
+#[cfg(target_arch = "wasm32")]
 mod blancco;
 #[cfg(target_arch = "wasm32")]
 mod body;

@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 use worker::Response;
 
+use super::background;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::limiter;
@@ -43,7 +44,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     .await;
     idempotency::settle(rc, reservation, 202, &outcome).await?;
-    http::accepted(outcome?)
+    background::accepted(outcome?)
 }
 
 async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value, ApiError> {
@@ -106,7 +107,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             ));
         };
         let name = format!("carbontrace-{}-{}.pdf", row.kind, row.job.id);
-        return http::download(rc, key, "application/pdf", &name)
+        return background::download(rc, key, "application/pdf", &name)
             .await?
             .ok_or_else(|| ApiError::internal("the report's PDF is missing from storage"));
     }

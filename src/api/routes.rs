@@ -8,10 +8,7 @@
 
 use super::access::Access;
 use super::problem::ApiError;
-use crate::version::BASE_PATH;
-
-/// Where the published signing keys are, at the origin root (where JOSE tooling looks).
-pub const JWKS_PATH: &str = "/.well-known/jwks.json";
+use crate::version::{BASE_PATH, JWKS_PATH};
 
 /// The path parameters a route matched (the segments under `{name}`), in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -244,6 +241,24 @@ mod tests {
                 .1,
             "GET, HEAD, OPTIONS"
         );
+    }
+
+    #[test]
+    fn every_route_is_documented() {
+        let doc: serde_json::Value =
+            serde_json::from_str(super::super::openapi::DOCUMENT).expect("openapi.json parses");
+        assert_eq!(doc["openapi"].as_str().map(|v| &v[..3]), Some("3.1"));
+        for (method, path) in templates() {
+            let op = &doc["paths"][&path][method.to_ascii_lowercase()];
+            assert!(
+                op.is_object(),
+                "{method} {path} is missing from openapi.json"
+            );
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path} has no operationId"
+            );
+        }
     }
 
     #[test]

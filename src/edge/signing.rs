@@ -5,12 +5,12 @@
 //! code change: old signatures verify against the registry, new ones carry the new `kid`.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
 
 use worker::Env;
 
 use super::bindings;
-use super::clock::now_iso;
+use super::clock::{now_iso, now_ms};
+use crate::cache::{Expiring, Isolate};
 use crate::certs::signing::{select, Jwk, KeyPair};
 use crate::store::signing_keys;
 
@@ -38,8 +38,8 @@ impl Purpose {
 }
 
 thread_local! {
-    /// (purpose, kid) this isolate has registered.
-    static REGISTERED: RefCell<HashSet<(&'static str, String)>> = RefCell::new(HashSet::new());
+    /// (purpose, kid) this isolate has registered (for the isolate's life).
+    static REGISTERED: RefCell<Expiring<(&'static str, String), ()>> = RefCell::new(Expiring::new(64));
 }
 
 /// The current key of `purpose`, registered in D1 (once per isolate); `None` when the secret
@@ -49,11 +49,12 @@ pub async fn current(env: &Env, purpose: Purpose) -> worker::Result<Option<KeyPa
     else {
         return Ok(None);
     };
-    let known = REGISTERED.with(|r| r.borrow().contains(&(purpose.name(), key.kid.clone())));
+    let id = (purpose.name(), key.kid.clone());
+    let known = REGISTERED.fresh(&id, now_ms()).is_some();
     if !known {
         signing_keys::make_current(env, purpose.name(), &key.kid, &key.public_x(), &now_iso())
             .await?;
-        REGISTERED.with(|r| r.borrow_mut().insert((purpose.name(), key.kid.clone())));
+        REGISTERED.remember(id, (), f64::INFINITY);
     }
     Ok(Some(key))
 }
