@@ -4,10 +4,10 @@
 //! `blancco`, `odata`) can report every bad field without depending on `api`; the API's one
 //! error type (`api::problem::ApiError`) carries a list of them into a 4xx problem.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One bad input field: a JSON-pointer-like dotted path (`use.country`, `devices[3].category`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FieldError {
     pub field: String,
     pub message: String,
@@ -47,10 +47,106 @@ pub fn unknown_fields(o: &Map<String, Value>, known: &[&str], at: &str) -> Vec<F
         .collect()
 }
 
+/// An RFC 3339 date (`2026-01-31`) or date-time (`2026-01-31T08:00:00Z`,
+/// `2026-01-31T08:00:00.5+02:00`) with a real calendar day. Pure, where the edge would ask
+/// the JavaScript clock; what JavaScript's `Date.parse` also accepts beyond this is refused.
+pub fn is_rfc3339(s: &str) -> bool {
+    let b = s.as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(r)?;
+        part.iter()
+            .all(u8::is_ascii_digit)
+            .then(|| part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    let (Some(year), Some(month), Some(day)) = (digits(0..4), digits(5..7), digits(8..10)) else {
+        return false;
+    };
+    if b.get(4) != Some(&b'-') || b.get(7) != Some(&b'-') || !(1..=12).contains(&month) {
+        return false;
+    }
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if day == 0 || day > days[month as usize - 1] {
+        return false;
+    }
+    if b.len() == 10 {
+        return true;
+    }
+    if !matches!(b[10], b'T' | b't') || b.len() < 20 || b[13] != b':' || b[16] != b':' {
+        return false;
+    }
+    let (Some(h), Some(m), Some(sec)) = (digits(11..13), digits(14..16), digits(17..19)) else {
+        return false;
+    };
+    if h > 23 || m > 59 || sec > 60 {
+        return false;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 || n > 9 {
+            return false;
+        }
+        rest = &frac[n..];
+    }
+    match rest.as_bytes() {
+        [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => {
+            let num = |a: &u8, b: &u8| {
+                (a.is_ascii_digit() && b.is_ascii_digit()).then(|| (a - b'0') * 10 + (b - b'0'))
+            };
+            num(h1, h2).is_some_and(|h| h < 24) && num(m1, m2).is_some_and(|m| m < 60)
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn rfc3339_dates_are_real_days() {
+        for ok in [
+            "2026-01-31",
+            "2024-02-29",
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T23:59:60.123456789+14:00",
+            "2026-06-30T08:00:00-05:30",
+        ] {
+            assert!(is_rfc3339(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "2026",
+            "2026-13-01",
+            "2025-02-29",
+            "2026-04-31",
+            "2026-01-01T24:00:00Z",
+            "2026-01-01T00:00:00",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00+2400",
+            "2026-01-01 00:00:00Z",
+            "２０２６-01-01",
+            "2026-01-01T00:00:00Zjunk",
+        ] {
+            assert!(!is_rfc3339(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn unknown_fields_are_named_with_their_path() {

@@ -13,7 +13,7 @@ use carbontrace::catalog::Catalogue;
 use carbontrace::certs::jcs::canonicalize;
 use carbontrace::certs::signing::{verify, KeyPair};
 use carbontrace::export::zip;
-use carbontrace::lca::fleet::analyse;
+use carbontrace::lca::fleet::{analyse, parse_fleet};
 use carbontrace::lca::input::parse_device;
 use carbontrace::lca::Engine;
 use carbontrace::pdf;
@@ -77,7 +77,7 @@ fn figures() -> Value {
             serde_json::to_value(engine.footprint(&input).unwrap()).unwrap()
         })
         .collect();
-    let fleet = analyse(&engine, &devices);
+    let fleet = analyse(&engine, &parse_fleet(&devices, factors));
 
     let sample = json!({ "b": [1e21, 0.1, -0.0, 1.5e-7, 123456789012345680.0], "a": "é\u{1F600}\n\"", "c": { "z": null, "y": true } });
     let key = KeyPair::parse("t1:9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")

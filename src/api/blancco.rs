@@ -16,7 +16,6 @@ use crate::edge::{random, state};
 use crate::job::Kind;
 use crate::jobs;
 use crate::store::pulls;
-use crate::validation::unknown_fields;
 
 fn media(rc: &RequestCtx) -> String {
     rc.header("Content-Type")
@@ -117,31 +116,7 @@ async fn upload(rc: &RequestCtx, org_id: &str, reports: &[Value]) -> Result<Valu
 }
 
 async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, ApiError> {
-    let mut errors = Vec::new();
-    let since = p["since"].as_str().unwrap_or("");
-    let valid_since = since.len() >= 10
-        && since.as_bytes()[4] == b'-'
-        && since.as_bytes()[7] == b'-'
-        && crate::edge::clock::parses_as_date(since);
-    if !valid_since {
-        errors.push(FieldError::new(
-            "since",
-            "must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z",
-        ));
-    }
-    let filter = match crate::blancco::pull::filter(&p["filter"]) {
-        Ok(f) => f,
-        Err(e) => {
-            errors.extend(e);
-            Value::Null
-        }
-    };
-    if let Some(o) = p.as_object() {
-        errors.extend(unknown_fields(o, &["since", "filter"], ""));
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let params = crate::blancco::pull::params(p).map_err(ApiError::validation)?;
     // A pull uses the organisation's own Blancco account, never a shared one.
     let configured = crate::store::credentials::get(&rc.env, org_id, "blancco")
         .await
@@ -156,7 +131,10 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
         ));
     }
     let id = format!("bsync_{}", random::hex_id(12));
-    let params = json!({ "since": since, "filter": filter }).to_string();
+    let since = params.since.clone();
+    let params = serde_json::to_string(&params).map_err(|e| {
+        ApiError::internal(format!("blancco pull: serialising the parameters: {e}"))
+    })?;
     let now = rc.enqueue(&id, jobs::Spec::BlanccoPull { params }).await?;
     Ok(Accepted::new(
         &id,

@@ -14,7 +14,7 @@ use super::views::{stored_json, Accepted, JobStatus, PdfLink, ReportDetail};
 use crate::edge::{bindings, random};
 use crate::job::Kind;
 use crate::jobs;
-use crate::lca::report_request::{parse, NewReport, MAX_DEVICES};
+use crate::lca::report_request::{parse, NewReport, StoredFleet, MAX_DEVICES};
 use crate::store::{assets, reports};
 use crate::version::BASE_PATH;
 
@@ -24,7 +24,8 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let bytes = rc.body_bytes().await?;
     let body: Value = parse_json(&bytes)?;
-    let req = parse(&body).map_err(ApiError::validation)?;
+    let factors = crate::edge::state::active(&rc.env).await.factors;
+    let req = parse(&body, factors).map_err(ApiError::validation)?;
     let org_id = rc.org_id()?;
     let reservation = match idempotency::begin(rc, &rc.tenant()?.scope(), &bytes).await? {
         NextAction::Replay(stored) => return Ok(stored),
@@ -50,15 +51,14 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value, ApiError> {
     let id = format!("rep_{}", random::hex_id(12));
     let request_key = format!("reports/{org_id}/{id}/request.json");
-    let payload = json!({ "devices": req.devices }).to_string();
-    bindings::put_object(
-        &rc.env,
-        &request_key,
-        payload.into_bytes(),
-        "application/json",
-    )
-    .await
-    .step("report: storing the request in R2")?;
+    let devices = req.devices.len();
+    let payload = serde_json::to_vec(&StoredFleet {
+        devices: req.devices,
+    })
+    .map_err(|e| ApiError::internal(format!("report: serialising the fleet: {e}")))?;
+    bindings::put_object(&rc.env, &request_key, payload, "application/json")
+        .await
+        .step("report: storing the request in R2")?;
     let spec = jobs::Spec::Report {
         report_type: req.kind.clone(),
         title: req.title.clone(),
@@ -77,7 +77,7 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
         org_id,
         "report.requested",
         Some(&id),
-        json!({ "type": req.kind, "source": req.source, "devices": req.devices.len() }),
+        json!({ "type": req.kind, "source": req.source, "devices": devices }),
     )
     .await;
     Ok(Accepted::new(

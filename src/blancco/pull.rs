@@ -3,9 +3,47 @@
 //! listed fields, so a caller can narrow what its own account returns and nothing else. The
 //! date bound is always set by us from `since`; the page request body is built here too.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::validation::{unknown_fields, FieldError};
+use crate::validation::{is_rfc3339, unknown_fields, FieldError};
+
+/// A pull's parameters, validated once when it is requested; the job reads them back
+/// serialised (`pulls.params`) and never validates them again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullParams {
+    /// RFC 3339: only reports erased from then on are pulled.
+    pub since: String,
+    /// The normalised filter (see [`filter`]).
+    pub filter: Value,
+}
+
+/// Validate a pull request `{"since": "…", "filter": {…}}`, naming every bad field.
+pub fn params(body: &Value) -> Result<PullParams, Vec<FieldError>> {
+    let mut errors = Vec::new();
+    if let Some(o) = body.as_object() {
+        errors.extend(unknown_fields(o, &["since", "filter"], ""));
+    }
+    let since = body["since"].as_str().unwrap_or("");
+    if !is_rfc3339(since) {
+        errors.push(FieldError::new(
+            "since",
+            "must be an RFC 3339 date-time, e.g. 2026-01-01T00:00:00Z",
+        ));
+    }
+    let filter = filter(&body["filter"]).unwrap_or_else(|e| {
+        errors.extend(e);
+        Value::Null
+    });
+    if errors.is_empty() {
+        Ok(PullParams {
+            since: since.to_string(),
+            filter,
+        })
+    } else {
+        Err(errors)
+    }
+}
 
 /// Most field conditions in one pull filter.
 pub const MAX_FILTER_FIELDS: usize = 10;
@@ -116,7 +154,8 @@ pub fn filter(v: &Value) -> Result<Value, Vec<FieldError>> {
 }
 
 /// The body of one page request: the validated filter, our date bound, the cursor.
-pub fn page_request(filter: &Value, since: &str, cursor: Option<&str>) -> Value {
+pub fn page_request(params: &PullParams, cursor: Option<&str>) -> Value {
+    let (filter, since) = (&params.filter, params.since.as_str());
     let mut f = filter.as_object().cloned().unwrap_or_default();
     f.insert("date".into(), json!({ "gte": since }));
     let mut body = json!({ "filter": f, "format": "JSON", "container": "NONE", "size": 10 });
@@ -164,8 +203,20 @@ mod tests {
         let many =
             json!({"fields": vec![json!({"name": "n", "like": "v"}); MAX_FILTER_FIELDS + 1]});
         assert_eq!(filter(&many).unwrap_err()[0].field, "filter.fields");
-        let body = page_request(&json!({"fields": []}), "2026-01-01T00:00:00Z", Some("c1"));
+    }
+
+    #[test]
+    fn pull_params_are_parsed_once_and_build_each_page() {
+        let p =
+            params(&json!({"since": "2026-01-01T00:00:00Z", "filter": {"fields": []}})).unwrap();
+        let stored = serde_json::to_string(&p).unwrap();
+        let back: PullParams = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, p);
+        let body = page_request(&back, Some("c1"));
         assert_eq!(body["filter"]["date"]["gte"], "2026-01-01T00:00:00Z");
         assert_eq!(body["cursor"], "c1");
+        let e = params(&json!({"since": "2026-02-30", "filter": 3, "extra": 1})).unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["extra", "since", "filter"]);
     }
 }

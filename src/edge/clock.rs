@@ -22,8 +22,3 @@ pub fn iso_at_ms(ms: f64) -> String {
         .as_string()
         .unwrap_or_default()
 }
-
-/// Whether the runtime reads `text` as a date (`Date.parse` is finite).
-pub fn parses_as_date(text: &str) -> bool {
-    js_sys::Date::parse(text).is_finite()
-}

@@ -12,7 +12,7 @@ use super::import::import;
 use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::blancco::import::accumulate;
 use crate::blancco::json_reports;
-use crate::blancco::pull::page_request;
+use crate::blancco::pull::{page_request, PullParams};
 use crate::edge::credentials;
 use crate::job::{JobError, Kind};
 use crate::store::pulls;
@@ -30,7 +30,10 @@ impl BackgroundJob for BlanccoPullJob {
             .await
             .map_err(|e| JobError::transient("reading the pull row", e))?
             .ok_or_else(|| JobError::Permanent("the pull row is gone".into()))?;
-        let params: Value = serde_json::from_str(&row.params).unwrap_or(Value::Null);
+        // The parameters the handler validated: deserialised, not validated again.
+        let params: PullParams = serde_json::from_str(&row.params).map_err(|e| {
+            JobError::Permanent(format!("the stored pull parameters are unreadable: {e}"))
+        })?;
         // The organisation's own account: its credentials, opened only here.
         let Some((base, key)) = credentials::open_for(env, &job.org_id, "blancco")
             .await
@@ -86,12 +89,8 @@ enum Page {
     Failed(JobError),
 }
 
-async fn fetch_page(base: &str, key: &str, params: &Value, cursor: Option<&str>) -> Page {
-    let body = page_request(
-        &params["filter"],
-        params["since"].as_str().unwrap_or(""),
-        cursor,
-    );
+async fn fetch_page(base: &str, key: &str, params: &PullParams, cursor: Option<&str>) -> Page {
+    let body = page_request(params, cursor);
     let headers = Headers::new();
     let _ = headers.set("Content-Type", "application/json");
     let _ = headers.set("X-BLANCCO-API-KEY", key);

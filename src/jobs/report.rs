@@ -9,8 +9,8 @@ use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::{bindings, state};
 use crate::job::{JobError, Kind};
-use crate::lca::fleet::analyse;
-use crate::lca::report_request::MAX_DEVICES;
+use crate::lca::fleet::{analyse, parse_fleet, FleetDevice};
+use crate::lca::report_request::{StoredFleet, MAX_DEVICES};
 use crate::pdf::report::{render, ReportMeta};
 use crate::store::reports::{self, Report};
 use crate::store::{assets, certificates, orgs, Tenant};
@@ -39,7 +39,7 @@ impl BackgroundJob for ReportJob {
 }
 
 /// The tenant's stored assets as footprint requests: its certified devices and the devices
-/// imported from Blancco erasure reports.
+/// imported from Blancco erasure reports (stored documents, parsed here).
 async fn asset_devices(env: &Env, tenant: &Tenant) -> crate::store::Result<Vec<Value>> {
     let mut devices: Vec<Value> = certificates::certified_requests(env, tenant, MAX_DEVICES)
         .await?
@@ -59,10 +59,12 @@ async fn build(
     row: &Report,
 ) -> Result<(String, usize, Value), JobError> {
     let started = now_ms();
-    let devices: Vec<Value> = if row.source == "assets" {
-        asset_devices(env, tenant)
+    let engine = state::active(env).await.engine();
+    let devices: Vec<FleetDevice> = if row.source == "assets" {
+        let stored = asset_devices(env, tenant)
             .await
-            .map_err(|e| JobError::transient("reading the stored assets", e))?
+            .map_err(|e| JobError::transient("reading the stored assets", e))?;
+        parse_fleet(&stored, engine.factors)
     } else {
         let obj = env
             .bucket(bindings::BUCKET)
@@ -72,23 +74,23 @@ async fn build(
             .await
             .map_err(|e| JobError::transient("reading the request from R2", e))?
             .ok_or_else(|| JobError::Permanent("the request is missing from storage".into()))?;
-        let text = match obj.body() {
+        let bytes = match obj.body() {
             Some(body) => body
-                .text()
+                .bytes()
                 .await
                 .map_err(|e| JobError::transient("reading the request body", e))?,
-            None => String::new(),
+            None => Vec::new(),
         };
-        let v: Value = serde_json::from_str(&text)
-            .map_err(|e| JobError::Permanent(format!("the stored request is unreadable: {e}")))?;
-        v["devices"].as_array().cloned().unwrap_or_default()
+        // The fleet the handler parsed: deserialised, not validated again.
+        serde_json::from_slice::<StoredFleet>(&bytes)
+            .map_err(|e| JobError::Permanent(format!("the stored fleet is unreadable: {e}")))?
+            .devices
     };
     if devices.is_empty() {
         return Err(JobError::Permanent(
             "the fleet is empty (no devices, or no stored assets)".into(),
         ));
     }
-    let engine = state::active(env).await.engine();
     let fleet = analyse(&engine, &devices);
     if fleet.devices.is_empty() {
         return Err(JobError::Permanent(format!(

@@ -4,12 +4,14 @@
 use crate::lca::uncertainty::{combine, DeviceRange, SHARED};
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::input::{parse_device, DeviceInput};
 use super::savings::{savings, SavingsInput, Scenario};
 use super::{round2, Breakdown, Engine, Footprint, Source};
+use crate::factors::FactorSet;
+use crate::validation::FieldError;
 
 /// One device of the fleet, computed.
 #[derive(Debug, Clone, Serialize)]
@@ -77,14 +79,43 @@ fn sorted(map: BTreeMap<String, (usize, f64)>) -> Vec<(String, usize, f64)> {
 /// The grid the "move use to a lower-carbon grid" lever moves to.
 pub const LOW_CARBON_GRID: &str = "SE";
 
-/// Analyse a fleet given as footprint request bodies.
-pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
+/// One device of a fleet, parsed once: a footprint request that passed every check, or the
+/// reasons it did not (the report lists it as skipped). This is what a report's job reads
+/// back, serialised, so its devices are never validated twice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+// Nearly every device is `Parsed`: boxing it would allocate per device for the rare
+// `Invalid` one's sake.
+#[allow(clippy::large_enum_variant)]
+pub enum FleetDevice {
+    Parsed(DeviceInput),
+    Invalid(Vec<FieldError>),
+}
+
+/// Parse footprint request bodies into fleet devices, each named `devices[i]`.
+pub fn parse_fleet(devices: &[Value], factors: &FactorSet) -> Vec<FleetDevice> {
+    devices
+        .iter()
+        .enumerate()
+        .map(
+            |(i, d)| match parse_device(d, &format!("devices[{i}]"), factors) {
+                Ok(input) => FleetDevice::Parsed(input),
+                Err(errors) => FleetDevice::Invalid(errors),
+            },
+        )
+        .collect()
+}
+
+/// Analyse a fleet of parsed devices.
+pub fn analyse(engine: &Engine, devices: &[FleetDevice]) -> Fleet {
     let mut lines = Vec::new();
     let mut skipped = Vec::new();
-    let mut inputs: Vec<(DeviceInput, Footprint)> = Vec::new();
+    let mut inputs: Vec<(&DeviceInput, Footprint)> = Vec::new();
     for (i, d) in devices.iter().enumerate() {
-        let outcome = parse_device(d, &format!("devices[{i}]"), engine.factors)
-            .and_then(|input| engine.footprint(&input).map(|f| (input, f)));
+        let outcome = match d {
+            FleetDevice::Parsed(input) => engine.footprint(input).map(|f| (input, f)),
+            FleetDevice::Invalid(errors) => Err(errors.clone()),
+        };
         match outcome {
             Ok((input, f)) => {
                 let l = label(&f);
@@ -146,7 +177,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         // The use phase is left out: the replacement would draw about as much power.
         extend += savings(
             &SavingsInput {
-                device: input.clone(),
+                device: (*input).clone(),
                 scenario: Scenario::LifetimeExtension,
                 extra_years: Some(1.0),
                 displacement_rate: Some(1.0),
@@ -156,7 +187,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         )
         .avoided_kg_co2e;
         // Same use, on a low-carbon grid.
-        let mut moved = input.clone();
+        let mut moved = (*input).clone();
         moved.usage.country = Some(LOW_CARBON_GRID.into());
         if moved.usage.yearly_kwh.is_none() {
             moved.usage.yearly_kwh = f.number("yearly_kwh");
@@ -170,7 +201,7 @@ pub fn analyse(engine: &Engine, devices: &[Value]) -> Fleet {
         // Reuse at end of life instead of replacing with new.
         reuse += savings(
             &SavingsInput {
-                device: input.clone(),
+                device: (*input).clone(),
                 scenario: Scenario::Reuse,
                 extra_years: None,
                 displacement_rate: None,
@@ -286,7 +317,7 @@ mod tests {
             json!({"category": "toaster"}),
             json!({"category": "monitor", "use": {"country": "FR"}}),
         ];
-        let f = analyse(&engine, &devices);
+        let f = analyse(&engine, &parse_fleet(&devices, engine.factors));
         assert_eq!(f.devices.len(), 3);
         assert_eq!(f.skipped.len(), 1);
         assert_eq!(f.skipped[0].0, 2);

@@ -3,14 +3,17 @@
 //!
 //! Parsing goes through `serde_json::Value` by hand rather than derive: serde stops at the
 //! first error, and clients deserve all of them, with paths like `devices[3].use.country`.
+//! The parsed types do derive serde, for what is stored once parsed (a report's fleet, read
+//! back by its job without being validated again).
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::factors::FactorSet;
 use crate::validation::{path, unknown_fields, FieldError};
 
 /// Identifies a catalogue product, or names a product the catalogue may not hold.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProductRef {
     pub id: Option<String>,
     pub brand: Option<String>,
@@ -19,7 +22,7 @@ pub struct ProductRef {
     pub gtin: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Specs {
     pub screen_size_in: Option<f64>,
     pub memory_gb: Option<f64>,
@@ -31,7 +34,7 @@ pub struct Specs {
     pub assembly_location: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UseInput {
     /// Canonical grid code (alpha-2 or region code), already checked against the factor set.
     pub country: Option<String>,
@@ -42,7 +45,7 @@ pub struct UseInput {
 }
 
 /// A footprint request that passed every check.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeviceInput {
     pub category: Option<String>,
     pub product: Option<ProductRef>,

@@ -246,7 +246,8 @@ pub fn render(m: &ReportMeta, f: &Fleet) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::lca::{fleet::analyse, Engine};
+    use crate::lca::fleet::{analyse, parse_fleet};
+    use crate::lca::Engine;
     use serde_json::json;
 
     #[test]
@@ -255,7 +256,7 @@ mod tests {
         let devices: Vec<_> = (0..300)
             .map(|i| json!({"category": if i % 2 == 0 { "laptop" } else { "monitor" }}))
             .collect();
-        let f = analyse(&engine, &devices);
+        let f = analyse(&engine, &parse_fleet(&devices, engine.factors));
         let meta = ReportMeta {
             id: "rep_1",
             kind: "sustainability",
