@@ -14,15 +14,16 @@ use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::parse::parse_json;
 use super::problem::ApiError;
+use crate::certs::issue::{self, Issued, Issuer};
 use crate::certs::signing::KeyPair;
 use crate::certs::statement::statement;
-use crate::certs::{jcs, sha256_hex, SCHEMA_V2};
+use crate::certs::SCHEMA_V2;
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
 use crate::store::certificates::{self, Certificate, NewCertificate};
+use crate::version::BASE_PATH;
 use crate::version::JWKS_PATH;
-use crate::version::{BASE_PATH, METHODOLOGY_VERSION};
 
 /// The verification URL of a certificate.
 pub(super) fn verify_url(rc: &RequestCtx, id: &str) -> String {
@@ -88,30 +89,29 @@ async fn issue(
         .await
         .step("certificate: reading the organisation")?;
     let jwks_url = format!("{}{JWKS_PATH}", rc.public_base());
-    let doc = json!({
-        "schema": SCHEMA_V2,
-        "certificate_id": id,
-        "issued_at": issued_at,
-        "issuer": { "org_id": org_id, "org_name": org },
-        "kind": s.kind,
-        "asset": s.asset,
-        "request": s.request,
-        "result": s.result,
-        "factor_set_version": engine.factors.version,
-        "methodology_version": METHODOLOGY_VERSION,
-        // How to check it without us: the key by its id in the published JWK Set.
-        "verification": { "alg": "EdDSA", "kid": key.kid, "jwks_url": jwks_url,
-                          "canonicalization": "RFC 8785" },
-    });
-    let canon = jcs::canonicalize(&doc);
-    let content_hash = sha256_hex(canon.as_bytes());
-    let signature = key.sign(canon.as_bytes());
     let url = verify_url(rc, &id);
     let started = now_ms();
-    let pdf =
-        crate::pdf::certificate::render(&canon, &doc, &content_hash, &signature, &key.kid, &url);
+    let Issued {
+        doc,
+        canonical: canon,
+        content_hash,
+        signature,
+        pdf,
+        pdf_hash,
+    } = issue::issue(
+        &s,
+        &Issuer {
+            certificate_id: &id,
+            issued_at: &issued_at,
+            org_id,
+            org_name: &org,
+            factor_set_version: &engine.factors.version,
+            jwks_url: &jwks_url,
+            verification_url: &url,
+        },
+        key,
+    );
     let render_ms = now_ms() - started;
-    let pdf_hash = sha256_hex(&pdf);
     let pdf_key = format!("certificates/{org_id}/{id}.pdf");
     let pdf_len = pdf.len();
     let total = s.total_kg();

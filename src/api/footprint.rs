@@ -8,10 +8,11 @@ use super::http::{self, RequestCtx};
 use super::problem::{ApiError, FieldError};
 use super::{limiter, sandbox};
 use crate::edge::state;
+use crate::lca::batch::{self, Outcome, Refused};
 use crate::lca::input::parse_device;
-use crate::lca::uncertainty::{combine, DeviceRange, FLEET_CONFIDENCE, SHARED};
-use crate::lca::{round2, Footprint};
-use crate::validation::unknown_fields;
+use crate::lca::uncertainty::FLEET_CONFIDENCE;
+use crate::lca::Footprint;
+use crate::limits::Plan;
 
 pub async fn single(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let body: Value = rc.json_body().await?;
@@ -39,8 +40,6 @@ struct Summary {
     succeeded: usize,
     failed: usize,
     total_kg_co2e: f64,
-    /// The fleet's 90% range (`lca::uncertainty`: independent errors plus a shared
-    /// methodology component), not the sum of the devices' ranges.
     range_kg_co2e: [f64; 2],
     range_confidence: f64,
 }
@@ -54,126 +53,65 @@ struct BatchResponse {
 }
 
 pub async fn batch(rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    let caller = rc.caller.clone();
+    let plan = rc.caller.plan;
     let body: Value = rc.json_body().await?;
-    let devices = match &body {
-        Value::Object(o) => {
-            let unknown = unknown_fields(o, &["devices"], "");
-            if !unknown.is_empty() {
-                return Err(ApiError::validation(unknown));
-            }
-            match o.get("devices") {
-                Some(Value::Array(d)) => d,
-                Some(_) => {
-                    return Err(ApiError::validation(vec![FieldError::new(
-                        "devices",
-                        "must be an array",
-                    )]))
-                }
-                None => {
-                    return Err(ApiError::validation(vec![FieldError::new(
-                        "devices",
-                        "required: an array of footprint requests",
-                    )]))
-                }
-            }
-        }
-        _ => {
-            return Err(ApiError::validation(vec![FieldError::new(
-                "body",
-                "must be a JSON object",
-            )]))
-        }
-    };
-    let limit = caller.plan.batch_limit();
-    if devices.is_empty() {
-        return Err(ApiError::validation(vec![FieldError::new(
-            "devices",
-            "must hold at least one device",
-        )]));
-    }
-    if devices.len() > limit {
-        let mut e = ApiError::new(
-            413,
-            "batch_too_large",
-            "Batch too large",
-            format!(
-                "{} devices exceed the {} plan's batch limit of {limit}; split the batch.",
-                devices.len(),
-                caller.plan.name()
-            ),
-        )
-        .with_extension("limit", limit.into())
-        .with_extension("plan", caller.plan.name().into());
-        e.errors.push(FieldError::new(
-            "devices",
-            format!("at most {limit} devices"),
-        ));
-        return Err(e);
-    }
-
+    let devices = batch::devices(&body, plan.batch_limit()).map_err(|refused| match refused {
+        Refused::Invalid(errors) => ApiError::validation(errors),
+        Refused::TooLarge { count, limit } => too_large(plan, count, limit),
+    })?;
     // One request against the minute (taken by the gate), every device against the day.
     limiter::admit(rc, devices.len() as u64, None).await?;
-
     let engine = state::active(&rc.env).await.engine();
-    let sandboxed = caller.sandbox();
-    let mut results = Vec::with_capacity(devices.len());
-    let (mut failed, mut total) = (0, 0.0);
-    let mut ranges = Vec::with_capacity(devices.len());
-    for (i, device) in devices.iter().enumerate() {
-        let prefix = format!("devices[{i}]");
-        let outcome = parse_device(device, &prefix, engine.factors).and_then(|input| {
-            if sandboxed {
-                return Ok(None);
-            }
-            engine.footprint(&input).map(Some).map_err(|errs| {
-                errs.into_iter()
-                    .map(|e| FieldError::new(format!("{prefix}.{}", e.field), e.message))
-                    .collect()
-            })
-        });
-        match outcome {
-            Ok(Some(f)) => {
-                total += f.total_kg_co2e;
-                ranges.push(DeviceRange {
-                    total: f.total_kg_co2e,
-                    low: f.uncertainty.low_kg,
-                    high: f.uncertainty.high_kg,
-                    confidence: f.uncertainty.confidence,
-                });
-                results.push(Item::Ok(Box::new(f)));
-            }
-            Ok(None) => {
-                let fixture = sandbox::footprint();
-                total += fixture["total_kg_co2e"].as_f64().unwrap_or(0.0);
-                results.push(Item::Fixture(fixture));
-            }
-            Err(errors) => {
-                failed += 1;
-                results.push(Item::Err {
-                    index: i,
-                    error: ApiError::validation(errors).body(&rc.request_id),
-                });
-            }
-        }
-    }
-    let count = results.len();
+    let sandboxed = rc.caller.sandbox();
+    let fixture = sandbox::footprint();
+    let sandbox_total = sandboxed.then(|| fixture["total_kg_co2e"].as_f64().unwrap_or(0.0));
+    let b = batch::compute(&engine, devices, sandbox_total);
+    let count = b.outcomes.len();
+    let results = b
+        .outcomes
+        .into_iter()
+        .enumerate()
+        .map(|(index, outcome)| match outcome {
+            Outcome::Computed(f) => Item::Ok(f),
+            Outcome::Sandboxed => Item::Fixture(fixture),
+            Outcome::Invalid(errors) => Item::Err {
+                index,
+                error: ApiError::validation(errors).body(&rc.request_id),
+            },
+        })
+        .collect();
     http::json(
         200,
         &BatchResponse {
             results,
             summary: Summary {
                 count,
-                succeeded: count - failed,
-                failed,
-                total_kg_co2e: round2(total),
-                range_kg_co2e: {
-                    let (_, low, high) = combine(&ranges, SHARED);
-                    [round2(low), round2(high)]
-                },
+                succeeded: count - b.failed,
+                failed: b.failed,
+                total_kg_co2e: b.total_kg,
+                range_kg_co2e: b.range_kg,
                 range_confidence: FLEET_CONFIDENCE,
             },
             sandbox: sandboxed,
         },
     )
+}
+
+fn too_large(plan: Plan, count: usize, limit: usize) -> ApiError {
+    let mut e = ApiError::new(
+        413,
+        "batch_too_large",
+        "Batch too large",
+        format!(
+            "{count} devices exceed the {} plan's batch limit of {limit}; split the batch.",
+            plan.name()
+        ),
+    )
+    .with_extension("limit", limit.into())
+    .with_extension("plan", plan.name().into());
+    e.errors.push(FieldError::new(
+        "devices",
+        format!("at most {limit} devices"),
+    ));
+    e
 }

@@ -3,7 +3,7 @@
 //! response carries `X-CarbonTrace-Proof`: the audit entry that recorded the read, its hash,
 //! the hash it links to, the SHA-256 of the body, and an HMAC over them.
 
-use serde_json::{json, Map, Value};
+use serde_json::json;
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
@@ -12,9 +12,8 @@ use crate::certs::sha256_hex;
 use crate::edge::audit::{append_now, Record};
 use crate::edge::clock::now_iso;
 use crate::edge::signing::{current, Purpose};
-use crate::odata::{
-    context, encode_skiptoken, metadata, parse_query, set, Edm, EntitySet, QueryError, SETS,
-};
+use crate::odata::serve::{entity, page, plan, service_document, Plan, Refusal};
+use crate::odata::{metadata, QueryError};
 use crate::store::odata as rows;
 
 const JSON_TYPE: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
@@ -27,61 +26,43 @@ fn base(rc: &RequestCtx) -> String {
     )
 }
 
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+/// This request's URL with `$skiptoken` replaced by `token`.
+fn next_link(url: &worker::Url, pairs: &[(String, String)], token: &str) -> String {
+    let mut next = url.clone();
+    {
+        let mut qp = next.query_pairs_mut();
+        qp.clear();
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "$skiptoken") {
+            qp.append_pair(k, v);
         }
-        out.push(b[i]);
-        i += 1;
+        qp.append_pair("$skiptoken", token);
     }
-    String::from_utf8_lossy(&out).into_owned()
+    next.to_string()
 }
 
 /// An OData-format error response (what Power Query and Excel show to the user).
-fn odata_error(status: u16, code: &str, e: &QueryError) -> Result<Response, ApiError> {
-    let body = json!({ "error": { "code": code, "message": e.message, "target": e.target, "details": [] } });
-    let mut resp = http::bytes(status, JSON_TYPE, body.to_string().into_bytes())?;
+fn odata_error(r: &Refusal) -> Result<Response, ApiError> {
+    let e = &r.error;
+    let body = json!({ "error": { "code": r.code, "message": e.message, "target": e.target, "details": [] } });
+    let mut resp = http::bytes(r.status, JSON_TYPE, body.to_string().into_bytes())?;
     http::set(resp.headers_mut(), "OData-Version", "4.0");
     Ok(resp)
 }
 
-/// Shape a D1 row: booleans as booleans, in the property order of the set.
-fn shape(set: &EntitySet, mut row: Map<String, Value>) -> Value {
-    let mut out = Map::new();
-    for p in set.props {
-        if let Some(v) = row.remove(p.name) {
-            let v = match (p.edm, &v) {
-                (Edm::Boolean, Value::Number(n)) => Value::Bool(n.as_f64().unwrap_or(0.0) != 0.0),
-                _ => v,
-            };
-            out.insert(p.name.to_string(), v);
-        }
-    }
-    Value::Object(out)
-}
-
-/// Serve an OData path (`segments` after `/odata`).
+/// Serve an OData path (`segments` after `/odata`): plan it, read the rows, record the read in
+/// the audit log and answer with the proof of that entry.
 pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response, ApiError> {
-    let segments: Vec<String> = segments.iter().map(|s| percent_decode(s)).collect();
     // The feed serves an organisation's live data, which a test key never reads: the same
     // 404 as for a feed that is not there.
     if rc.caller.sandbox() {
-        return odata_error(
-            404,
-            "NotFound",
-            &QueryError::new(
+        return odata_error(&Refusal {
+            status: 404,
+            code: "NotFound",
+            error: QueryError::new(
                 "path",
                 "no OData feed for test keys: the feed serves live data",
             ),
-        );
+        });
     }
     let org_id = rc.org_id()?;
     let pairs: Vec<(String, String)> = rc
@@ -89,162 +70,69 @@ pub async fn serve(rc: &mut RequestCtx, segments: &[String]) -> Result<Response,
         .query_pairs()
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let (body, content_type, status, target, rows): (Vec<u8>, &str, u16, String, usize) =
-        match segments.as_slice() {
-            [] => {
-                let value: Vec<Value> = SETS
-                    .iter()
-                    .map(|s| json!({ "name": s.name, "kind": "EntitySet", "url": s.name }))
-                    .collect();
-                let b =
-                    json!({ "@odata.context": format!("{}/$metadata", base(rc)), "value": value });
-                (
-                    b.to_string().into_bytes(),
-                    JSON_TYPE,
-                    200,
-                    "service".into(),
-                    0,
-                )
-            }
-            [m] if m == "$metadata" => (
-                metadata().into_bytes(),
-                "application/xml;charset=utf-8",
-                200,
-                "$metadata".into(),
+    let plan = match plan(segments, &pairs) {
+        Ok(p) => p,
+        Err(refusal) => return odata_error(&refusal),
+    };
+    let db = &rc.env;
+    let base = base(rc);
+    let (body, content_type, target, rows): (Vec<u8>, &str, String, usize) = match plan {
+        Plan::Service => (
+            service_document(&base).to_string().into_bytes(),
+            JSON_TYPE,
+            "service".into(),
+            0,
+        ),
+        Plan::Metadata => (
+            metadata().into_bytes(),
+            "application/xml;charset=utf-8",
+            "$metadata".into(),
+            0,
+        ),
+        Plan::Entity { set, query, key } => {
+            let (found, _) = rows::page(db, set, &query, &org_id)
+                .await
+                .step("odata: reading the entity")?;
+            let Some(row) = found.into_iter().next() else {
+                return odata_error(&Refusal {
+                    status: 404,
+                    code: "NotFound",
+                    error: QueryError::new("key", format!("no {} with key {key}", set.entity_type)),
+                });
+            };
+            let v = entity(&base, set, row);
+            (v.to_string().into_bytes(), JSON_TYPE, set.name.into(), 1)
+        }
+        Plan::Count { set, query } => {
+            let n = rows::count(db, set, &query, &org_id)
+                .await
+                .step("odata: counting")?;
+            (
+                n.to_string().into_bytes(),
+                "text/plain;charset=utf-8",
+                format!("{}/$count", set.name),
                 0,
-            ),
-            [name] | [name, _] => {
-                let (set_name, key) = match name.split_once('(') {
-                    Some((s, rest)) => {
-                        (s.to_string(), Some(rest.trim_end_matches(')').to_string()))
-                    }
-                    None => (name.clone(), None),
-                };
-                let Some(es) = set(&set_name) else {
-                    return odata_error(
-                        404,
-                        "NotFound",
-                        &QueryError::new("path", format!("no entity set `{set_name}`")),
-                    );
-                };
-                let is_count = segments.get(1).map(String::as_str) == Some("$count");
-                if segments.len() == 2 && !is_count {
-                    return odata_error(
-                        404,
-                        "NotFound",
-                        &QueryError::new(
-                            "path",
-                            format!("no resource `{}` under {set_name}", segments[1]),
-                        ),
-                    );
-                }
-                let mut q = match parse_query(es, &pairs) {
-                    Ok(q) => q,
-                    Err(e) => return odata_error(400, "BadRequest", &e),
-                };
-                let db = &rc.env;
-                if let Some(k) = key {
-                    // The key is one literal (quoted text or a number), never an expression.
-                    let f = match crate::odata::key_filter(es, &k) {
-                        Ok(f) => f,
-                        Err(e) => {
-                            return odata_error(
-                                400,
-                                "BadRequest",
-                                &QueryError::new("key", e.message),
-                            )
-                        }
-                    };
-                    q.filter = Some(f);
-                    q.top = Some(1);
-                    let (found, _) = rows::page(db, es, &q, &org_id)
+            )
+        }
+        Plan::Page { set, query } => {
+            let (found, limit) = rows::page(db, set, &query, &org_id)
+                .await
+                .step("odata: reading a page")?;
+            let count = match query.count {
+                true => Some(
+                    rows::count(db, set, &query, &org_id)
                         .await
-                        .step("odata: reading the entity")?;
-                    let row = found.into_iter().next();
-                    let Some(row) = row else {
-                        return odata_error(
-                            404,
-                            "NotFound",
-                            &QueryError::new("key", format!("no {} with key {k}", es.entity_type)),
-                        );
-                    };
-                    let mut v = shape(es, row);
-                    v["@odata.context"] =
-                        json!(format!("{}/$metadata#{}/$entity", base(rc), es.name));
-                    (
-                        v.to_string().into_bytes(),
-                        JSON_TYPE,
-                        200,
-                        es.name.to_string(),
-                        1,
-                    )
-                } else if is_count {
-                    let n = rows::count(db, es, &q, &org_id)
-                        .await
-                        .step("odata: counting")?;
-                    (
-                        n.to_string().into_bytes(),
-                        "text/plain;charset=utf-8",
-                        200,
-                        format!("{}/$count", es.name),
-                        0,
-                    )
-                } else {
-                    let (mut page, limit) = rows::page(db, es, &q, &org_id)
-                        .await
-                        .step("odata: reading a page")?;
-                    // More pages only while rows remain and the client's $top is not reached.
-                    let more = page.len() > limit && q.top.is_none_or(|t| q.offset + limit < t);
-                    page.truncate(limit);
-                    let n = page.len();
-                    let mut b = Map::new();
-                    b.insert("@odata.context".into(), json!(context(&base(rc), es, &q)));
-                    if q.count {
-                        b.insert(
-                            "@odata.count".into(),
-                            json!(rows::count(db, es, &q, &org_id)
-                                .await
-                                .step("odata: counting")?),
-                        );
-                    }
-                    b.insert(
-                        "value".into(),
-                        Value::Array(page.into_iter().map(|r| shape(es, r)).collect()),
-                    );
-                    if more {
-                        let mut next = rc.url.clone();
-                        let kept: Vec<(String, String)> = pairs
-                            .iter()
-                            .filter(|(k, _)| k != "$skiptoken")
-                            .cloned()
-                            .collect();
-                        {
-                            let mut qp = next.query_pairs_mut();
-                            qp.clear();
-                            for (k, v) in &kept {
-                                qp.append_pair(k, v);
-                            }
-                            qp.append_pair("$skiptoken", &encode_skiptoken(q.offset + n));
-                        }
-                        b.insert("@odata.nextLink".into(), json!(next.to_string()));
-                    }
-                    (
-                        Value::Object(b).to_string().into_bytes(),
-                        JSON_TYPE,
-                        200,
-                        es.name.to_string(),
-                        n,
-                    )
-                }
-            }
-            _ => {
-                return odata_error(
-                    404,
-                    "NotFound",
-                    &QueryError::new("path", "no such OData resource"),
-                )
-            }
-        };
+                        .step("odata: counting")?,
+                ),
+                false => None,
+            };
+            let (b, n) = page(&base, set, &query, found, limit, count, |token| {
+                next_link(&rc.url, &pairs, token)
+            });
+            (b.to_string().into_bytes(), JSON_TYPE, set.name.into(), n)
+        }
+    };
+    let status = 200;
 
     // Record the read in the audit log, then sign the proof of it.
     let body_sha = sha256_hex(&body);

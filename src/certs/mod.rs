@@ -7,6 +7,7 @@
 //! the lowercase hex SHA-256 of those bytes; the signature is base64 (standard, padded) of
 //! HMAC-SHA256(signing key, `"ct-cert-1:" + content hash`).
 
+pub mod issue;
 pub mod jcs;
 pub mod signing;
 pub mod statement;

@@ -2,6 +2,7 @@
 //! uncertainty range, every assumption and where it came from, and the versions that
 //! produced the figure. Plain Rust: no Cloudflare types.
 
+pub mod batch;
 pub mod engine;
 pub mod fleet;
 pub mod footprint;

@@ -5,6 +5,7 @@
 pub mod filter;
 pub mod model;
 pub mod proof;
+pub mod serve;
 
 use std::fmt::Write as _;
 
