@@ -67,6 +67,16 @@ impl Plan {
         }
     }
 
+    /// Most active keys (not revoked, not past a roll's grace) an organisation holds, both
+    /// modes together: past it `POST /keys` answers 409.
+    pub fn max_active_keys(self) -> usize {
+        match self {
+            Plan::Free => 20,
+            Plan::Pro | Plan::Business | Plan::Enterprise | Plan::Internal => 100,
+            Plan::PublicVerify | Plan::AuthFailures => 0,
+        }
+    }
+
     /// Requests per UTC day (`None`: unlimited).
     pub fn per_day(self) -> Option<u64> {
         match self {
@@ -76,7 +86,8 @@ impl Plan {
             Plan::Enterprise => Some(100_000),
             Plan::Internal => None,
             Plan::PublicVerify => Some(10_000),
-            Plan::AuthFailures => Some(100),
+            // Failed authentications block for minutes, never for the rest of a day.
+            Plan::AuthFailures => None,
         }
     }
 

@@ -17,7 +17,8 @@ pub enum Access {
     Keyed,
     /// An API key of the Enterprise plan (Bearer or Basic with the key as password).
     Enterprise,
-    /// An API key with the `admin` role (403 for a standard key); metered.
+    /// An API key with the `admin` role (403 for a standard key, and for a rolled key in its
+    /// grace period); not metered (the plan's key cap bounds it).
     OrgAdmin,
     /// The admin token.
     Admin,

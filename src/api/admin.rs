@@ -103,7 +103,8 @@ fn live() -> String {
     "live".into()
 }
 
-/// `POST /admin/keys`: create an organisation's key (and the organisation, by name, if new);
+/// `POST /admin/keys`: create an organisation's key (and the organisation, by name, if new),
+/// and set the organisation's plan (every key of it shares the plan's limits);
 /// `role` defaults to `admin` (the organisation's first key manages the others through
 /// `/keys`). The key is in this response only; D1 keeps its SHA-256. Honours Idempotency-Key:
 /// a replay returns the same ids with `key: null` (the key is never stored).
@@ -142,7 +143,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
     let (Some(plan), Some(mode), Some(role), true) = (plan, mode, role, errors.is_empty()) else {
         return Err(ApiError::validation(errors));
     };
-    let org_id = organisation(rc, &org).await?;
+    let org_id = organisation(rc, &org, plan).await?;
     let (key, view) = super::keys::mint(
         rc,
         &store::keys::NewKey {
@@ -167,10 +168,10 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
     Ok(body)
 }
 
-/// The organisation named `name`, created if new: its id.
-async fn organisation(rc: &RequestCtx, name: &str) -> Result<String, ApiError> {
+/// The organisation named `name` on `plan`, created if new: its id.
+async fn organisation(rc: &RequestCtx, name: &str, plan: Plan) -> Result<String, ApiError> {
     let new_id = format!("org_{}", random::hex_id(8));
-    store::orgs::ensure(&rc.env, name, &new_id, &now_iso())
+    store::orgs::ensure(&rc.env, name, plan, &new_id, &now_iso())
         .await
         .step("create key: the organisation")
 }
@@ -190,7 +191,7 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         );
     }
     let now = now_iso();
-    store::keys::revoke(&rc.env, &key.org_id, key_id, &now)
+    store::keys::revoke_any(&rc.env, key_id, &now)
         .await
         .step("revoke_key: revoking")?;
     auth::forget_key(key_id);

@@ -5,11 +5,12 @@
 //! - anything else, an unknown or a revoked key: 401 — never a silent fall-back to free.
 //!
 //! Key lookups are cached in the isolate for [`KEY_CACHE_MS`] (`key_cache`): a revoked key is
-//! refused everywhere within that bound. Failed authentications are counted and, past their
-//! limit, turned away before any lookup (`auth_failures`).
+//! refused everywhere within that bound. Failed authentications, the admin token's included,
+//! are counted per address and key prefix and, past their limit, answered 429 for a short,
+//! growing block (`auth_failures`); a valid credential is never refused for them.
 
 use super::access::Access;
-use super::auth_failures::{blocked, count_failure};
+use super::auth_failures::count_failure;
 pub use super::caller::Caller;
 use super::http::RequestCtx;
 use super::key_cache::lookup;
@@ -29,6 +30,36 @@ fn admin_token(rc: &RequestCtx) -> Option<String> {
         .map(|s| s.to_string())
         .ok()
         .filter(|s| s.len() >= MIN_ADMIN_TOKEN_LEN)
+}
+
+/// The visible prefix of a well-formed key in `Authorization`, for counting failures by it.
+fn presented_prefix(rc: &RequestCtx) -> Option<String> {
+    let token = rc.bearer()?;
+    parse_key(&token)?;
+    Some(
+        token
+            .chars()
+            .take(crate::keys::VISIBLE_PREFIX_LEN)
+            .collect(),
+    )
+}
+
+/// On a public route that reads the admin token (`/health`'s deep check): whether the request
+/// carries it. A wrong bearer token that is not an API key (clients send theirs everywhere)
+/// is a failed admin-token guess like anywhere else: counted, and a 429 past the limit.
+pub async fn admin_on_public_route(rc: &RequestCtx) -> Result<bool, ApiError> {
+    if is_admin(rc) {
+        return Ok(true);
+    }
+    if rc.bearer().is_none_or(|t| parse_key(&t).is_some()) {
+        return Ok(false);
+    }
+    let failure = ApiError::unauthorized("invalid_admin_token", "Not the admin token.");
+    let e = count_failure(rc, failure, None).await;
+    if e.status == 429 {
+        return Err(e);
+    }
+    Ok(false)
 }
 
 /// Whether the request carries the admin token.
@@ -63,7 +94,9 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
     }
     let mut caller = match identify(rc).await {
         Ok(c) => c,
-        Err(e) if e.status == 401 => return Err(count_failure(rc, e).await),
+        Err(e) if e.status == 401 => {
+            return Err(count_failure(rc, e, presented_prefix(rc).as_deref()).await)
+        }
         Err(e) => return Err(e),
     };
     match access {
@@ -104,13 +137,24 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "Only the organisation's admin keys manage its keys; this key is a standard key.",
             ))
         }
+        // Whoever holds a rolled key (perhaps the thief it was rolled against) must not take
+        // over its successor: in its grace period it calls the API and manages nothing.
+        Access::OrgAdmin if caller.rolled => {
+            return Err(ApiError::new(
+                403,
+                "key_in_grace_period",
+                "Rolled key",
+                "This key was rolled: during its grace period it calls the API but manages no keys; use its successor.",
+            ))
+        }
         Access::Keyed if caller.key_id.is_none() => {
             return Err(ApiError::unauthorized(
                 "api_key_required",
                 "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox).",
             ))
         }
-        Access::Metered | Access::Keyed | Access::Enterprise | Access::OrgAdmin => {
+        // Managing keys is not metered against the plan (a key cap bounds it instead).
+        Access::Metered | Access::Keyed | Access::Enterprise => {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }
@@ -123,9 +167,6 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
     let Some(header) = rc.header("Authorization") else {
         return Ok(Caller::anonymous(&rc.client_bucket()));
     };
-    if let Some(e) = blocked(rc) {
-        return Err(e);
-    }
     if is_admin(rc) {
         return Ok(Caller {
             plan: Plan::Internal,
@@ -134,6 +175,7 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             org_id: None,
             role: None,
             subject: "admin".into(),
+            rolled: false,
             admin: true,
             metered: false,
             quota: None,
@@ -188,13 +230,15 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             "This API key was rolled and its grace period is over: use its successor.",
         ));
     }
+    let mode = Mode::parse(&row.mode).unwrap_or(Mode::Live);
     Ok(Caller {
         plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
-        mode: Mode::parse(&row.mode).unwrap_or(Mode::Live),
+        mode,
         key_id: Some(row.id.clone()),
+        subject: Caller::org_subject(&row.org_id, mode),
         org_id: Some(row.org_id),
         role: Role::parse(&row.role),
-        subject: row.id,
+        rolled: row.expires_at.is_some(),
         admin: false,
         metered: false,
         quota: None,

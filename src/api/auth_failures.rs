@@ -1,6 +1,13 @@
-//! Failed authentications, counted per client against the `auth_failures` plan (10 a minute):
-//! within it the 401 stands; past it the answer is a 429, and this isolate turns the client
-//! away before any key lookup until the minute is over.
+//! Failed authentications slow attackers and never lock out owners.
+//!
+//! A failure is counted against the client address's `auth_failures` bucket (10 a minute),
+//! and, for a well-formed key, against the presented key prefix's bucket too (a guess spread
+//! over many addresses). Past either limit the failure answers 429 and this isolate refuses
+//! further *failures* from that address before any Durable Object call, for a block that
+//! grows with repeat offences (1, 2, 4 … minutes, at most [`MAX_BLOCK_S`]), never "until
+//! midnight". A request carrying a valid key or the admin token is never refused because of
+//! its address's failures: the gate checks the credential first and consults the block only
+//! when the credential failed.
 
 use std::cell::RefCell;
 
@@ -11,52 +18,89 @@ use super::problem::ApiError;
 use crate::cache::{Expiring, Isolate};
 use crate::limits::Plan;
 
-thread_local! {
-    /// Clients this isolate refuses until a time, after too many failed authentications: they
-    /// get a 429 before any D1 read.
-    static BLOCKED: RefCell<Expiring<String, ()>> = RefCell::new(Expiring::new(10_000));
+/// The longest block, whatever the offences.
+pub const MAX_BLOCK_S: f64 = 900.0;
+/// How long an isolate remembers an address's offences after its last one.
+const MEMORY_MS: f64 = 86_400_000.0;
+
+#[derive(Clone, Copy)]
+struct Offences {
+    count: u32,
+    blocked_until_ms: f64,
 }
 
-/// Count a failed authentication against the client's `auth_failures` bucket (10 a minute):
-/// within it the 401 stands; past it the answer is the 429, and this isolate turns the
-/// client away before any D1 read until the minute is over.
-pub(super) async fn count_failure(rc: &RequestCtx, failure: ApiError) -> ApiError {
-    let bucket = rc.client_bucket();
-    let mut c = Caller::anonymous(&bucket);
-    c.plan = Plan::AuthFailures;
-    c.subject = format!("authfail:{bucket}");
-    match limiter::take(rc, &c).await {
-        Ok(_) => failure,
-        Err(refused) => {
-            if refused.status == 429 {
-                let retry_s = refused
-                    .extensions
-                    .get("retry_after_s")
-                    .and_then(|v| v.as_f64())
-                    .unwrap_or(60.0);
-                let until = crate::edge::clock::now_ms() + retry_s * 1000.0;
-                BLOCKED.remember(bucket, (), until);
+thread_local! {
+    /// Addresses (and key prefixes) that went past the failure limit: their offences and the
+    /// end of their current block.
+    static BLOCKED: RefCell<Expiring<String, Offences>> = RefCell::new(Expiring::new(10_000));
+}
+
+/// The block after `count` offences: a minute, doubling, capped.
+pub fn block_seconds(count: u32) -> f64 {
+    (60.0 * 2f64.powi(count.saturating_sub(1).min(16) as i32)).min(MAX_BLOCK_S)
+}
+
+/// Count a failed authentication (`failure`, the 401) against the client's address and, if
+/// the caller presented a well-formed key, its prefix. Within both limits the 401 stands;
+/// past either, the answer is a 429 and the bucket is blocked in this isolate.
+pub(super) async fn count_failure(
+    rc: &RequestCtx,
+    failure: ApiError,
+    key_prefix: Option<&str>,
+) -> ApiError {
+    if let Some(e) = blocked(rc, key_prefix) {
+        return e;
+    }
+    let mut buckets = vec![rc.client_bucket()];
+    buckets.extend(key_prefix.map(|p| format!("key:{p}")));
+    for bucket in buckets {
+        let mut c = Caller::anonymous(&bucket);
+        c.plan = Plan::AuthFailures;
+        c.subject = format!("authfail:{bucket}");
+        if let Err(refused) = limiter::take(rc, &c).await {
+            if refused.status != 429 {
+                return refused;
             }
-            refused
+            let now = crate::edge::clock::now_ms();
+            let count = BLOCKED.fresh(&bucket, now).map_or(0, |(o, _)| o.count) + 1;
+            let until = now + block_seconds(count) * 1000.0;
+            BLOCKED.remember(
+                bucket.clone(),
+                Offences {
+                    count,
+                    blocked_until_ms: until,
+                },
+                now + MEMORY_MS,
+            );
+            return too_many(((until - now) / 1000.0).ceil() as u64);
         }
     }
+    failure
 }
 
-/// A 429 for a client this isolate blocked after failed authentications, if it is.
-pub(super) fn blocked(rc: &RequestCtx) -> Option<ApiError> {
-    let bucket = rc.client_bucket();
+/// A 429 if the client's address (or the presented key prefix) is blocked in this isolate.
+fn blocked(rc: &RequestCtx, key_prefix: Option<&str>) -> Option<ApiError> {
     let now = crate::edge::clock::now_ms();
-    let ((), until) = BLOCKED.fresh(&bucket, now)?;
-    let retry_s = ((until - now) / 1000.0).ceil().max(1.0) as u64;
-    Some(
-        ApiError::new(
-            429,
-            "rate_limited",
-            "Too many failed authentications",
-            format!("Too many failed authentications from this client; retry in {retry_s} s."),
-        )
-        .with_extension("limit", "auth_failures".into())
-        .with_extension("retry_after_s", retry_s.into())
-        .with_header("Retry-After", retry_s.to_string()),
+    let mut buckets = vec![rc.client_bucket()];
+    buckets.extend(key_prefix.map(|p| format!("key:{p}")));
+    let until = buckets
+        .iter()
+        .filter_map(|b| BLOCKED.fresh(b, now))
+        .map(|(o, _)| o.blocked_until_ms)
+        .fold(0.0, f64::max);
+    (until > now).then(|| too_many(((until - now) / 1000.0).ceil().max(1.0) as u64))
+}
+
+fn too_many(retry_s: u64) -> ApiError {
+    ApiError::new(
+        429,
+        "rate_limited",
+        "Too many failed authentications",
+        format!(
+            "Too many failed authentications from this client; retry in {retry_s} s. A valid key is never refused for this."
+        ),
     )
+    .with_extension("limit", "auth_failures".into())
+    .with_extension("retry_after_s", retry_s.into())
+    .with_header("Retry-After", retry_s.to_string())
 }

@@ -13,8 +13,11 @@ pub struct Caller {
     pub org_id: Option<String>,
     /// The key's role (`None`: no key).
     pub role: Option<Role>,
-    /// Rate-limit subject: the key id, `ip:<address>`, or `admin`.
+    /// Rate-limit subject: `org:<id>:<mode>` for a key (a plan belongs to the organisation:
+    /// all its keys of a mode share one budget), `ip:<address>`, or `admin`.
     pub subject: String,
+    /// A rolled key in its grace period: it calls the API, and manages no keys.
+    pub rolled: bool,
     pub admin: bool,
     /// Whether this call is metered; `quota` holds the figures for the headers.
     pub metered: bool,
@@ -30,10 +33,16 @@ impl Caller {
             org_id: None,
             role: None,
             subject: format!("ip:{ip}"),
+            rolled: false,
             admin: false,
             metered: false,
             quota: None,
         }
+    }
+
+    /// The rate-limit subject of an organisation's keys of one mode.
+    pub fn org_subject(org_id: &str, mode: crate::keys::Mode) -> String {
+        format!("org:{org_id}:{}", mode.name())
     }
 
     pub fn sandbox(&self) -> bool {

@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use super::auth::is_admin;
+use super::auth::admin_on_public_route;
 use super::http::{self, RequestCtx};
 use super::problem::ApiError;
 use crate::edge::rate_limiter::LimiterCall;
@@ -19,7 +19,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<worker::Response, ApiError> {
         "methodology_version": METHODOLOGY_VERSION,
         "factor_set_version": state::active(&rc.env).await.factors.version,
     });
-    if is_admin(rc) {
+    if admin_on_public_route(rc).await? {
         let checks = deep_checks(rc).await;
         let all_ok = checks.values().all(|c| c["ok"] == true);
         body["status"] = json!(if all_ok { "ok" } else { "degraded" });

@@ -16,7 +16,7 @@ use super::parse::parse_json;
 use super::problem::{ApiError, FieldError};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::keys::{Mode, Role, MAX_KEY_NAME, MAX_ROLL_GRACE_S};
-use crate::store::keys::{self as store, KeyView, NewKey};
+use crate::store::keys::{self as store, KeyView, NewKey, Revoked, Rolled};
 
 /// The modes of keys a caller may see and make.
 fn modes(rc: &RequestCtx) -> &'static [Mode] {
@@ -36,16 +36,39 @@ fn org_id(rc: &RequestCtx) -> Result<String, ApiError> {
 /// Make a key: a fresh secret from the runtime's randomness (shown once, never stored) and its
 /// stored row. Shared with the operator's `POST /admin/keys`.
 pub(super) async fn mint(rc: &RequestCtx, k: &NewKey<'_>) -> Result<(String, KeyView), ApiError> {
+    let (id, secret) = fresh(k.mode)?;
+    let cap = k.plan.max_active_keys();
+    let view = store::insert(&rc.env, k, &id, &secret, &now_iso(), cap)
+        .await
+        .step("keys: storing a key")?
+        .ok_or_else(|| key_limit(k.plan))?;
+    Ok((secret, view))
+}
+
+/// A new key's id and secret, from the runtime's randomness.
+fn fresh(mode: Mode) -> Result<(String, String), ApiError> {
     let seed: [u8; 20] = crate::edge::random::secure_bytes(20)
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| ApiError::internal("no randomness for a key"))?;
-    let secret = crate::keys::format_key(k.mode, &seed);
     let id = format!("key_{}", crate::edge::random::hex_id(8));
-    let view = store::insert(&rc.env, k, &id, &secret, &now_iso())
-        .await
-        .step("keys: storing a key")?;
-    Ok((secret, view))
+    Ok((id, crate::keys::format_key(mode, &seed)))
+}
+
+/// 409: the organisation holds its plan's number of active keys.
+fn key_limit(plan: crate::limits::Plan) -> ApiError {
+    let cap = plan.max_active_keys();
+    ApiError::new(
+        409,
+        "key_limit_reached",
+        "Key limit reached",
+        format!(
+            "The {} plan allows {cap} active keys per organisation (live and test together); revoke one first.",
+            plan.name()
+        ),
+    )
+    .with_extension("limit", json!("active_keys"))
+    .with_extension("max_active_keys", json!(cap))
 }
 
 /// `POST /keys` body.
@@ -150,14 +173,20 @@ async fn owned(rc: &RequestCtx, id: &str) -> Result<KeyView, ApiError> {
         .ok_or_else(|| ApiError::not_found(format!("no API key `{id}`")))
 }
 
-/// `DELETE /keys/{id}`: revoke now (refused everywhere within `auth::KEY_CACHE_MS`).
+/// `DELETE /keys/{id}`: revoke now (refused everywhere within `auth::KEY_CACHE_MS`), in one
+/// conditional statement. A rolled key is 409: it ends with its grace period.
 pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let key = owned(rc, id).await?;
     let now = now_iso();
-    let revoked = store::revoke(&rc.env, &org_id(rc)?, id, &now)
+    let outcome = store::revoke(&rc.env, &org_id(rc)?, id, &now)
         .await
         .step("keys: revoking")?;
     auth::forget_key(id);
+    let revoked = match outcome {
+        Revoked::Now => true,
+        Revoked::Already => false,
+        Revoked::Rolled => return Err(already_rolled(&key)),
+    };
     if revoked {
         audit_change(rc, "key.revoked", &key, json!({})).await;
     }
@@ -170,6 +199,19 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
             "effective_within_s": auth::KEY_CACHE_MS / 1000.0,
         }),
     )
+}
+
+/// 409 for a key that was rolled (or is no longer active).
+fn already_rolled(key: &KeyView) -> ApiError {
+    let detail = match (&key.revoked_at, &key.expires_at) {
+        (Some(_), _) => format!("`{}` is revoked: create a new key instead.", key.id),
+        (None, Some(at)) => format!(
+            "`{}` was rolled and ends at {at}; its successor holds its powers (roll or revoke the successor instead).",
+            key.id
+        ),
+        (None, None) => format!("`{}` changed meanwhile; read it again.", key.id),
+    };
+    ApiError::new(409, "key_not_active", "Key already rolled", detail)
 }
 
 /// `POST /keys/{id}/roll`: a successor with the same name, mode, role and plan, and the old
@@ -199,40 +241,37 @@ async fn roll_inner(rc: &RequestCtx, id: &str, bytes: &[u8]) -> Result<Value, Ap
         )]));
     }
     let old = owned(rc, id).await?;
-    let active = old.revoked_at.is_none()
-        && old
-            .expires_at
-            .as_deref()
-            .is_none_or(|at| at > now_iso().as_str());
-    if !active {
-        return Err(ApiError::new(
-            409,
-            "key_not_active",
-            "Key not active",
-            format!("`{id}` is revoked or past its grace period: create a new key instead."),
-        ));
-    }
     let (Some(mode), Some(role)) = (Mode::parse(&old.mode), Role::parse(&old.role)) else {
         return Err(ApiError::internal(
             "a stored key with an unknown mode or role",
         ));
     };
-    let plan = crate::limits::Plan::parse(&old.plan).unwrap_or(rc.caller.plan);
-    let (secret, view) = mint(
-        rc,
-        &NewKey {
-            org_id: &old.org_id,
-            name: old.name.as_deref(),
-            plan,
-            mode,
-            role,
-        },
-    )
-    .await?;
+    let new = NewKey {
+        org_id: &old.org_id,
+        name: old.name.as_deref(),
+        plan: rc.caller.plan,
+        mode,
+        role,
+    };
+    let (new_id, secret) = fresh(mode)?;
     let expires_at = iso_after(grace);
-    store::expire(&rc.env, &old.org_id, id, &expires_at)
-        .await
-        .step("keys: ending the old key")?;
+    let view = match store::roll(
+        &rc.env,
+        id,
+        &new,
+        &new_id,
+        &secret,
+        &now_iso(),
+        &expires_at,
+        new.plan.max_active_keys(),
+    )
+    .await
+    .step("keys: rolling")?
+    {
+        Rolled::Done(view) => *view,
+        Rolled::NotActive => return Err(already_rolled(&old)),
+        Rolled::CapReached => return Err(key_limit(new.plan)),
+    };
     auth::forget_key(id);
     let rolled = json!({ "id": id, "expires_at": expires_at });
     audit_change(rc, "key.rolled", &view, json!({ "rolled": &rolled })).await;

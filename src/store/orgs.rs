@@ -1,13 +1,22 @@
-//! `organisations`: created by the operator (`POST /admin/keys` names one), read for their
-//! display name (certificates, reports) and their record (GDPR export).
+//! `organisations`: created by the operator (`POST /admin/keys` names one and its plan), read
+//! for their display name (certificates, reports) and their record (GDPR export). The plan is
+//! the organisation's: every key of it shares its limits (`keys` reads it by join).
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::db::{Db, Result, Stmt};
+use crate::limits::Plan;
 
-/// The organisation named `name`, created with id `new_id` at `now` if there is none: its id.
-pub async fn ensure(db: &impl Db, name: &str, new_id: &str, now: &str) -> Result<String> {
+/// The organisation named `name` on `plan`, created with id `new_id` at `now` if there is
+/// none, else moved to `plan` (the operator's word on the contract): its id.
+pub async fn ensure(
+    db: &impl Db,
+    name: &str,
+    plan: Plan,
+    new_id: &str,
+    now: &str,
+) -> Result<String> {
     #[derive(Deserialize)]
     struct Org {
         id: String,
@@ -15,12 +24,13 @@ pub async fn ensure(db: &impl Db, name: &str, new_id: &str, now: &str) -> Result
     let org: Option<Org> = db
         .first(
             Stmt::new(
-                "INSERT INTO organisations (id, name, created_at) VALUES (?1, ?2, ?3) \
-                 ON CONFLICT(name) DO UPDATE SET name = excluded.name RETURNING id",
+                "INSERT INTO organisations (id, name, created_at, plan) VALUES (?1, ?2, ?3, ?4) \
+                 ON CONFLICT(name) DO UPDATE SET plan = excluded.plan RETURNING id",
             )
             .bind(new_id)
             .bind(name)
-            .bind(now),
+            .bind(now)
+            .bind(plan.name()),
         )
         .await?;
     org.map(|o| o.id)
@@ -57,15 +67,20 @@ mod tests {
     #[test]
     fn ensure_creates_once_and_names_are_read_back() {
         let db = two_orgs();
-        let id = block_on(ensure(&db, "Acme", "org_new", "2026-01-01")).unwrap();
+        let id = block_on(ensure(&db, "Acme", Plan::Free, "org_new", "2026-01-01")).unwrap();
         assert_eq!(id, "org_new");
-        // The same name again keeps the first id.
+        // The same name again keeps the first id, and takes the plan given.
         assert_eq!(
-            block_on(ensure(&db, "Acme", "org_other", "2026-01-02")).unwrap(),
+            block_on(ensure(&db, "Acme", Plan::Pro, "org_other", "2026-01-02")).unwrap(),
             "org_new"
         );
+        let plan: Option<Value> = block_on(
+            db.first(Stmt::new("SELECT plan FROM organisations WHERE id = ?1").bind("org_new")),
+        )
+        .unwrap();
+        assert_eq!(plan.unwrap()["plan"], "pro");
         assert_eq!(
-            block_on(ensure(&db, "Org A", "org_x", "t")).unwrap(),
+            block_on(ensure(&db, "Org A", Plan::Free, "org_x", "t")).unwrap(),
             "org_a"
         );
         assert_eq!(block_on(name(&db, "org_new")).unwrap(), "Acme");

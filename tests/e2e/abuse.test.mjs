@@ -4,7 +4,7 @@
 // (documentation ranges), so the buckets are its alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createKey, d1, freshMinute } from './harness.mjs';
+import { api, assertProblem, createKey, d1, freshMinute, ADMIN_TOKEN } from './harness.mjs';
 
 test('public verification is metered per client: 60 a minute, then 429 with the headers', async () => {
   const k = await createKey('internal', { org: `Verify Org ${Date.now()}` });
@@ -32,7 +32,7 @@ test('public verification is metered per client: 60 a minute, then 429 with the 
   assert.equal(other.body.status, 'valid');
 });
 
-test('failed authentications: 401 ten times a minute, then 429 before any key lookup', async () => {
+test('failed authentications: 401 ten times a minute, then 429; the owner behind the same address is never locked out', async () => {
   await freshMinute(30);
   const ip = { 'CF-Connecting-IP': '198.51.100.10' };
   const guess = () => `ct_live_${[...Array(40)].map(() => Math.floor(Math.random() * 16).toString(16)).join('')}`;
@@ -42,13 +42,30 @@ test('failed authentications: 401 ten times a minute, then 429 before any key lo
   const refused = await api('POST', '/footprint', { body: { category: 'laptop' }, token: guess(), headers: ip });
   assertProblem(refused, 429, 'rate_limited');
   assert.ok(refused.headers.get('retry-after'));
-  // Now even a well-formed guess is turned away without a lookup, and so is a malformed one.
+  const retry = Number(refused.headers.get('retry-after'));
+  assert.ok(retry > 0 && retry <= 60, `a first block is a minute at most, not until midnight (${retry} s)`);
+  // Further guesses, well-formed or not, and admin-token guesses on /health, stay refused.
   assertProblem(await api('POST', '/footprint', { body: { category: 'laptop' }, token: guess(), headers: ip }), 429);
   assertProblem(await api('GET', '/usage', { token: 'nonsense', headers: ip }), 429);
-  // A real key from another client still works.
+  assertProblem(await api('GET', '/health', { token: 'not-the-admin-token-at-all', headers: ip }), 429);
+  // The owner behind the same NAT is not locked out: a valid key and the admin token pass.
   const k = await createKey('pro');
-  const ok = await api('POST', '/footprint', { body: { category: 'laptop' }, token: k.key, headers: { 'CF-Connecting-IP': '198.51.100.11' } });
-  assert.equal(ok.status, 200);
+  const ok = await api('POST', '/footprint', { body: { category: 'laptop' }, token: k.key, headers: ip });
+  assert.equal(ok.status, 200, ok.text);
+  const admin = await api('GET', '/health', { token: ADMIN_TOKEN, headers: ip });
+  assert.equal(admin.status, 200, admin.text);
+  assert.ok(admin.body.checks, 'the admin token got the deep check');
+  // A client sending its API key to /health is not guessing the admin token.
+  const other = { 'CF-Connecting-IP': '198.51.100.12' };
+  for (let i = 0; i < 12; i++) assert.equal((await api('GET', '/health', { token: k.key, headers: other })).status, 200);
+});
+
+test('admin-token guesses on /health count as failed authentications', async () => {
+  await freshMinute(30);
+  const ip = { 'CF-Connecting-IP': '198.51.100.13' };
+  const statuses = [];
+  for (let i = 0; i < 11; i++) statuses.push((await api('GET', '/health', { token: `guess-${i}-of-the-admin-token`, headers: ip })).status);
+  assert.deepEqual(statuses, [...Array(10).fill(200), 429]);
 });
 
 test('anonymous IPv6 clients are limited per /64; X-Real-IP is not trusted', async () => {
