@@ -24,6 +24,7 @@ ICECAT_BASE_URL=http://127.0.0.1:$CT_ICECAT_PORT/api
 CREDENTIALS_KEY=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
 CREDENTIALS_KEY_ID=test
 JOB_RETRY_BASE_SECONDS=1
+INTEGRATIONS_ALLOW_LOOPBACK=true
 VARS
   log "applying D1 migrations to a fresh state ($CT_STATE_DIR)"
   wrangler d1 migrations apply DB --local --persist-to "$CT_STATE_DIR/wrangler" >"$CT_STATE_DIR/migrations.log" 2>&1 \

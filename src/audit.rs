@@ -1,4 +1,4 @@
-//! The hash-linked audit log. Each organisation's entries form a chain:
+//! The hash-linked audit log. Each organisation's entries form a chain per mode ([`chain`]):
 //! `hash = SHA-256(prev_hash ‖ "\n" ‖ canonical JSON of the entry)`, the first entry linking to
 //! [`GENESIS`]. Canonical JSON: keys sorted, no whitespace, serde_json's number formatting.
 //! Altering, removing or reordering an entry breaks every hash after it; [`verify`] finds the
@@ -17,6 +17,20 @@ pub struct Record {
     pub action: String,
     pub target: Option<String>,
     pub details: Value,
+}
+
+/// The chain of the operator's own actions that concern no one organisation (a signing key
+/// distrusted).
+pub const OPERATOR_CHAIN: &str = "_operator";
+
+/// The chain an organisation's action in `mode` is written to: its live chain (its id), or
+/// its test chain (`<id>:test`), so what sandbox keys do never reaches the live log, its
+/// anchors or the live OData `AuditLog`.
+pub fn chain(org_id: &str, mode: crate::keys::Mode) -> String {
+    match mode {
+        crate::keys::Mode::Live => org_id.to_string(),
+        crate::keys::Mode::Test => format!("{org_id}:test"),
+    }
 }
 
 /// `prev_hash` of an organisation's first entry.

@@ -105,6 +105,12 @@ impl Plan {
     }
 }
 
+/// The rate-limit subject of an organisation's keys of one mode: a plan belongs to the
+/// organisation, so all its keys of a mode (and its background jobs) share one budget.
+pub fn org_subject(org_id: &str, mode: crate::keys::Mode) -> String {
+    format!("org:{org_id}:{}", mode.name())
+}
+
 const MINUTE_MS: i64 = 60_000;
 const DAY_MS: i64 = 86_400_000;
 

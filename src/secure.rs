@@ -9,6 +9,15 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
 /// Compare two secrets in time that depends only on their lengths, not on where they differ.
+/// The mark of every example value in `.dev.vars.example`: a secret holding it was copied
+/// from the example, so anyone who read the repository knows it.
+pub const PLACEHOLDER_MARK: &str = "change-me";
+
+/// Whether a configured secret is an example placeholder (then it counts as unset).
+pub fn is_placeholder(secret: &str) -> bool {
+    secret.to_ascii_lowercase().contains(PLACEHOLDER_MARK)
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
@@ -73,6 +82,28 @@ pub fn open(kek: &[u8; 32], sealed: &Sealed, aad: &[u8]) -> Option<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_example_secret_is_a_placeholder() {
+        let example = include_str!("../.dev.vars.example");
+        let mut secrets = 0;
+        for line in example.lines().filter(|l| !l.starts_with('#')) {
+            let Some((name, value)) = line.split_once('=') else {
+                continue;
+            };
+            let is_secret =
+                ["TOKEN", "KEY"].iter().any(|s| name.contains(s)) && !name.ends_with("_ID");
+            if is_secret && !value.is_empty() {
+                secrets += 1;
+                assert!(
+                    is_placeholder(value),
+                    "{name} in the example is not a placeholder"
+                );
+            }
+        }
+        assert!(secrets >= 5, "{secrets} example secrets found");
+        assert!(!is_placeholder("adm_0123456789abcdef0123456789abcdef"));
+    }
 
     #[test]
     fn sealed_secrets_open_only_with_their_key_and_owner() {

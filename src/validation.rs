@@ -114,10 +114,43 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
+/// Milliseconds since the Unix epoch of an RFC 3339 date-time in UTC (`…Z`, as the worker
+/// writes them), `None` for anything else.
+pub fn epoch_ms(s: &str) -> Option<i64> {
+    if !is_rfc3339(s) || s.len() < 20 || !s.ends_with(['Z', 'z']) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    let frac = s[19..s.len() - 1].strip_prefix('.').unwrap_or("");
+    let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
+    // Days from civil (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn epoch_ms_reads_the_workers_timestamps() {
+        assert_eq!(epoch_ms("1970-01-01T00:00:00.000Z"), Some(0));
+        assert_eq!(
+            epoch_ms("2026-12-02T05:14:03.250Z"),
+            Some(1_796_188_443_250)
+        );
+        assert_eq!(epoch_ms("2000-03-01T00:00:00Z"), Some(951_868_800_000));
+        assert_eq!(epoch_ms("2026-12-02T05:14:03+01:00"), None, "UTC only");
+        assert_eq!(epoch_ms("2026-12-02"), None);
+    }
 
     #[test]
     fn rfc3339_dates_are_real_days() {

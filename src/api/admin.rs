@@ -1,9 +1,5 @@
-//! Admin routes (admin token; the router's gate checks it): API keys, audit verification and
-//! factor-set management.
-//!
-//! `PUT /admin/factor-sets/{version}` stores a factor-set document in KV and activates it;
-//! `DELETE /admin/factor-sets/active` returns to the compiled-in set. Other isolates pick the
-//! change up within `state::REFRESH_MS`.
+//! Admin routes (admin token; the router's gate checks it): an organisation's keys and plan,
+//! and audit verification (factor sets: `factor_sets.rs`; signing keys: `signing_keys.rs`).
 
 use serde_json::json;
 use worker::Response;
@@ -17,71 +13,11 @@ use super::problem::{ApiError, FieldError};
 use crate::audit::{Break, Verifier};
 use crate::edge::audit::read_anchor;
 use crate::edge::clock::now_iso;
-use crate::edge::state;
 use crate::edge::{bindings, random};
-use crate::factors::FactorSet;
 use crate::keys::{Mode, Role};
 use crate::limits::Plan;
 use crate::store;
 use crate::store::audit::{page as chain_page, CHAIN_PAGE};
-
-pub async fn put_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
-    let body: serde_json::Value = rc.json_body().await?;
-    let text = body.to_string();
-    let set = FactorSet::from_json(&text)
-        .map_err(|e| ApiError::bad_request("invalid_factor_set", "body", e))?;
-    if set.version != version {
-        return Err(ApiError::bad_request(
-            "version_mismatch",
-            "version",
-            format!(
-                "the document's version `{}` differs from the path's `{version}`",
-                set.version
-            ),
-        ));
-    }
-    let kv = rc.env.kv(bindings::KV).step("put_factor_set: opening KV")?;
-    kv.put(&state::set_key(version), text)
-        .step("factor set: storing it in KV")?
-        .execute()
-        .await
-        .step("factor set: storing it in KV")?;
-    kv.put(state::ACTIVE_KEY, version)
-        .step("factor set: activating it in KV")?
-        .execute()
-        .await
-        .step("factor set: activating it in KV")?;
-    state::invalidate();
-    http::json(
-        200,
-        &json!({ "active_factor_set_version": version, "grid_factors": set.grid.len(), "categories": set.categories.len() }),
-    )
-}
-
-/// `DELETE /admin/factor-sets/active`: back to the built-in set (the only one deletable).
-pub async fn delete_factor_set(rc: &mut RequestCtx, version: &str) -> Result<Response, ApiError> {
-    if version != "active" {
-        return Err(ApiError::not_found(format!(
-            "only `active` can be deleted (returns to the built-in set), not `{version}`"
-        )));
-    }
-    reset_factor_set(rc).await
-}
-
-async fn reset_factor_set(rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    let kv = rc
-        .env
-        .kv(bindings::KV)
-        .step("reset_factor_set: opening KV")?;
-    kv.delete(state::ACTIVE_KEY)
-        .await
-        .step("reset_factor_set: deleting from KV")?;
-    state::invalidate();
-    http::json(
-        200,
-        &json!({ "active_factor_set_version": FactorSet::builtin().version }),
-    )
-}
 
 /// `POST /admin/keys` body.
 #[derive(serde::Deserialize)]
@@ -155,13 +91,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
         },
     )
     .await?;
-    rc.audit(
-        &org_id,
-        "key.created",
-        Some(&view.id),
-        json!({ "plan": plan.name(), "mode": mode.name(), "role": role.name(), "prefix": &view.prefix }),
-    )
-    .await;
+    keys::audit_change(rc, "key.created", &view, json!({})).await;
     let mut body = serde_json::to_value(&view).unwrap_or_default();
     body["key"] = json!(key);
     body["org"] = json!(org);
@@ -195,8 +125,7 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         .await
         .step("revoke_key: revoking")?;
     auth::forget_key(key_id);
-    rc.audit(&key.org_id, "key.revoked", Some(key_id), json!({}))
-        .await;
+    keys::audit_change(rc, "key.revoked", &key, json!({})).await;
     http::json(
         200,
         &json!({ "id": key_id, "revoked_at": now, "effective_within_s": auth::KEY_CACHE_MS / 1000.0 }),

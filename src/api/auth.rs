@@ -23,13 +23,9 @@ use crate::keys::{hash_key, parse_key, Mode, Role};
 use crate::limits::Plan;
 use crate::secure::constant_time_eq;
 
-/// The admin token, if one long enough is configured.
+/// The admin token, if one long enough and not the example's placeholder is configured.
 fn admin_token(rc: &RequestCtx) -> Option<String> {
-    rc.env
-        .secret(bindings::ADMIN_TOKEN)
-        .map(|s| s.to_string())
-        .ok()
-        .filter(|s| s.len() >= MIN_ADMIN_TOKEN_LEN)
+    bindings::setting(&rc.env, bindings::ADMIN_TOKEN).filter(|s| s.len() >= MIN_ADMIN_TOKEN_LEN)
 }
 
 /// The visible prefix of a well-formed key in `Authorization`, for counting failures by it.
@@ -88,7 +84,7 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
         return Err(ApiError::service_unavailable(
             "admin_token_unset",
             format!(
-                "Admin routes are off: ADMIN_TOKEN must be a secret of at least {MIN_ADMIN_TOKEN_LEN} characters."
+                "Admin routes are off: ADMIN_TOKEN must be a secret of at least {MIN_ADMIN_TOKEN_LEN} characters, not the example's placeholder."
             ),
         ));
     }
@@ -134,7 +130,7 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 403,
                 "admin_role_required",
                 "Admin key required",
-                "Only the organisation's admin keys manage its keys; this key is a standard key.",
+                "Only the organisation's admin keys manage its keys and integrations; this key is a standard key.",
             ))
         }
         // Whoever holds a rolled key (perhaps the thief it was rolled against) must not take
@@ -235,7 +231,7 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
         plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
         mode,
         key_id: Some(row.id.clone()),
-        subject: Caller::org_subject(&row.org_id, mode),
+        subject: crate::limits::org_subject(&row.org_id, mode),
         org_id: Some(row.org_id),
         role: Role::parse(&row.role),
         rolled: row.expires_at.is_some(),

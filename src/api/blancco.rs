@@ -136,6 +136,13 @@ async fn start_pull(rc: &RequestCtx, org_id: &str, p: &Value) -> Result<Value, A
         ApiError::internal(format!("blancco pull: serialising the parameters: {e}"))
     })?;
     let now = rc.enqueue(&id, jobs::Spec::BlanccoPull { params }).await?;
+    rc.audit(
+        org_id,
+        "blancco.pull_requested",
+        Some(&id),
+        json!({ "since": since }),
+    )
+    .await;
     Ok(Accepted::new(
         &id,
         &now,

@@ -40,11 +40,6 @@ impl Caller {
         }
     }
 
-    /// The rate-limit subject of an organisation's keys of one mode.
-    pub fn org_subject(org_id: &str, mode: crate::keys::Mode) -> String {
-        format!("org:{org_id}:{}", mode.name())
-    }
-
     pub fn sandbox(&self) -> bool {
         self.mode == Mode::Test
     }

@@ -114,9 +114,13 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
 /// its `done` is refused and it removes what it wrote), then its archive removed.
 pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let row = own(rc, id).await?;
-    exports::mark_deleted(&rc.env, &rc.tenant()?, id, &now_iso())
+    let deleted = exports::mark_deleted(&rc.env, &rc.tenant()?, id, &now_iso())
         .await
         .step("export: marking it deleted")?;
     bindings::delete_object(&rc.env, &row.r2_key).await;
+    if deleted {
+        rc.audit(&rc.org_id()?, "export.deleted", Some(id), json!({}))
+            .await;
+    }
     http::json(200, &json!({ "id": id, "status": "deleted" }))
 }

@@ -25,7 +25,8 @@ pub struct RequestCtx {
 }
 
 impl RequestCtx {
-    /// Append to the organisation's audit log before answering (see `edge::audit::append`:
+    /// Append to an audit chain (`org_id`: an organisation's live chain, or what
+    /// `audit::chain` names for its test chain) before answering (see `edge::audit::append`:
     /// D1, else the jobs queue). The actor is the caller's key (or `admin`). Should neither
     /// take the entry, the action has still happened, so the caller is answered and the
     /// failure logged loudly rather than turned into an error that invites a duplicate.

@@ -288,14 +288,17 @@ fn shown_once(secret: &str, view: &KeyView, extra: Value) -> Value {
     body
 }
 
-async fn audit_change(rc: &RequestCtx, action: &str, key: &KeyView, detail: Value) {
+pub(super) async fn audit_change(rc: &RequestCtx, action: &str, key: &KeyView, detail: Value) {
     // The acting key is the entry's actor.
     let mut d =
         json!({ "prefix": key.prefix, "mode": key.mode, "role": key.role, "plan": key.plan });
     if let (Some(o), Value::Object(extra)) = (d.as_object_mut(), detail) {
         o.extend(extra);
     }
-    rc.audit(&key.org_id, action, Some(&key.id), d).await;
+    // A test key's changes go to the organisation's test chain, never the live one.
+    let mode = Mode::parse(&key.mode).unwrap_or(Mode::Live);
+    let chain = crate::audit::chain(&key.org_id, mode);
+    rc.audit(&chain, action, Some(&key.id), d).await;
 }
 
 /// 201 with a new key; under an Idempotency-Key the stored replay hides the secret (it is

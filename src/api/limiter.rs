@@ -11,13 +11,12 @@ use std::time::Duration;
 
 use serde::de::DeserializeOwned;
 use serde_json::json;
-use worker::{Env, Method, Request, RequestInit};
+use worker::Env;
 
 use super::caller::Caller;
-use super::http::{self, RequestCtx, Step};
+use super::http::{RequestCtx, Step};
 use super::problem::ApiError;
 use crate::cache::{Expiring, Isolate};
-use crate::edge::bindings;
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::leases::{
     add_in_flight, in_flight, park, parked, shown, stale_unused, take_local, want,
@@ -39,35 +38,9 @@ async fn call_env<T: DeserializeOwned>(
     subject: &str,
     c: &LimiterCall,
 ) -> Result<Result<T, Refusal>, ApiError> {
-    let stub = env
-        .durable_object(bindings::RATE_LIMITER)
-        .and_then(|ns| ns.get_by_name(subject))
-        .step("rate limiter: addressing it")?;
-    let body = serde_json::to_string(c).map_err(|e| ApiError::internal(e.to_string()))?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://rate-limiter/", &init)
-        .step("rate limiter: building the call")?;
-    let mut resp = stub
-        .fetch_with_request(req)
+    crate::edge::rate_limiter::call(env, subject, c)
         .await
-        .step("rate limiter: calling it")?;
-    if resp.status_code() == 429 {
-        return Ok(Err(resp
-            .json()
-            .await
-            .step("rate limiter: reading its answer")?));
-    }
-    if resp.status_code() != 200 {
-        return Err(http::edge_error(
-            "rate limiter call",
-            format!("answered {}", resp.status_code()),
-        ));
-    }
-    Ok(Ok(resp
-        .json()
-        .await
-        .step("rate limiter: reading its answer")?))
+        .step("rate limiter: calling it")
 }
 
 /// Meter one request of `caller`: the figures for the headers, or a 429.

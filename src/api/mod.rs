@@ -33,6 +33,8 @@ mod docs;
 #[cfg(target_arch = "wasm32")]
 mod exports;
 #[cfg(target_arch = "wasm32")]
+mod factor_sets;
+#[cfg(target_arch = "wasm32")]
 mod footprint;
 #[cfg(target_arch = "wasm32")]
 mod health;
@@ -58,6 +60,8 @@ mod reports;
 mod sandbox;
 #[cfg(target_arch = "wasm32")]
 mod savings;
+#[cfg(target_arch = "wasm32")]
+mod signing_keys;
 #[cfg(target_arch = "wasm32")]
 mod usage;
 #[cfg(target_arch = "wasm32")]

@@ -58,8 +58,9 @@ macro_rules! routes {
         ) -> Result<worker::Response, ApiError> {
             #[allow(unused_imports)]
             use super::{
-                admin, blancco, certificates, docs, exports, footprint, health, integrations,
-                keys, odata, products, reference, reports, savings, usage, verify,
+                admin, blancco, certificates, docs, exports, factor_sets, footprint, health,
+                integrations, keys, odata, products, reference, reports, savings, signing_keys,
+                usage, verify,
             };
             match route { $( Route::$variant => $call.await ),+ }
         }
@@ -87,8 +88,8 @@ routes! {
     ReportCreate:             Keyed         "POST"   "reports"                            => reports::create(rc);
     Report:                   Keyed         "GET"    "reports/{id}"                       => reports::get(rc, p.id());
     BlanccoCredentialsGet:    Keyed         "GET"    "integrations/blancco"               => integrations::get(rc);
-    BlanccoCredentialsPut:    Keyed         "PUT"    "integrations/blancco"               => integrations::put(rc);
-    BlanccoCredentialsDelete: Keyed         "DELETE" "integrations/blancco"               => integrations::delete(rc);
+    BlanccoCredentialsPut:    OrgAdmin      "PUT"    "integrations/blancco"               => integrations::put(rc);
+    BlanccoCredentialsDelete: OrgAdmin      "DELETE" "integrations/blancco"               => integrations::delete(rc);
     BlanccoSync:              Keyed         "POST"   "integrations/blancco/sync"          => blancco::sync(rc);
     BlanccoJob:               Keyed         "GET"    "integrations/blancco/sync/{id}"     => blancco::job_status(rc, p.id());
     ExportCreate:             Keyed         "POST"   "exports"                            => exports::create(rc);
@@ -105,8 +106,9 @@ routes! {
     AdminCreateKey:           Admin         "POST"   "admin/keys"                         => admin::create_key(rc);
     AdminRevokeKey:           Admin         "DELETE" "admin/keys/{id}"                    => admin::revoke_key(rc, p.id());
     AdminVerifyAudit:         Admin         "GET"    "admin/orgs/{org_id}/audit/verify"   => admin::verify_audit(rc, p.id());
-    AdminPutFactorSet:        Admin         "PUT"    "admin/factor-sets/{version}"        => admin::put_factor_set(rc, p.id());
-    AdminDeleteFactorSet:     Admin         "DELETE" "admin/factor-sets/{version}"        => admin::delete_factor_set(rc, p.id());
+    AdminPutFactorSet:        Admin         "PUT"    "admin/factor-sets/{version}"        => factor_sets::put(rc, p.id());
+    AdminDeleteFactorSet:     Admin         "DELETE" "admin/factor-sets/{version}"        => factor_sets::delete(rc, p.id());
+    AdminDistrustSigningKey:  Admin         "POST"   "admin/signing-keys/{kid}/distrust"  => signing_keys::distrust(rc, p.id());
 }
 
 /// Every (method, path template under `BASE_PATH`) the table serves, for the OpenAPI

@@ -1,7 +1,9 @@
 //! `GET /certificates/{id}/verify` (public, metered per client): trusts no flag. It
-//! recomputes the content hash of the stored document, checks the signature — `ct-cert-2`
-//! with the published Ed25519 key its `kid` names (so a rotation breaks nothing), `ct-cert-1`
-//! with the HMAC key — and checks the PDF in R2 (`pdf_check`, cached in KV).
+//! recomputes the content hash of the stored document, checks the signature by its schema —
+//! `ct-cert-2` with the registry's Ed25519 key its `kid` names, if that key was current at
+//! the issue date and is not distrusted; `ct-cert-1` with the HMAC key; any other schema is
+//! unknown — and checks the PDF in R2 (`pdf_check`, cached in KV). The verdict and its
+//! reasons are `certs::verify`'s.
 
 use serde_json::{json, Value};
 use worker::Response;
@@ -9,8 +11,8 @@ use worker::Response;
 use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::certs::signing;
-use crate::certs::statement::verdict;
-use crate::certs::{jcs, sha256_hex, verify_signature, SCHEMA_V2};
+use crate::certs::verify::{may_vouch, scheme, verdict, Scheme};
+use crate::certs::{jcs, sha256_hex, verify_signature};
 use crate::edge::bindings;
 use crate::edge::signing::Purpose;
 use crate::store::certificates::{self, Certificate};
@@ -50,21 +52,12 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     };
     let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
     let content_ok = sha256_hex(row.canonical.as_bytes()) == row.content_hash;
-    let (signature_ok, unknown_key) = signature_holds(rc, &row, &doc).await?;
+    let signature = signature_holds(rc, &row, &doc).await?;
     let (pdf_ok, cache) = pdf_check(&rc.env, &row)
         .await
         .step("verify: checking the PDF")?;
-    let (status, problems) = verdict(content_ok, signature_ok, pdf_ok, row.revoked_at.is_some());
+    let (status, problems) = verdict(content_ok, &signature, pdf_ok, row.revoked_at.is_some());
     let valid = problems.is_empty();
-    let problems: Vec<String> = problems
-        .into_iter()
-        .map(|p| match &unknown_key {
-            Some(kid) if p.starts_with("the signature") => {
-                format!("the signing key `{kid}` is unknown: no published key has that id")
-            }
-            _ => p.to_string(),
-        })
-        .collect();
     let result = &doc["result"];
     let footprint = if row.kind == "savings" {
         &result["new_device"]
@@ -75,7 +68,7 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
         200,
         &json!({
             "id": row.id, "status": status, "valid": valid && row.revoked_at.is_none(),
-            "checks": { "content_hash": content_ok, "signature": signature_ok, "pdf": pdf_ok },
+            "checks": { "content_hash": content_ok, "signature": signature.is_ok(), "pdf": pdf_ok },
             "problems": problems,
             "content_hash": row.content_hash, "signing_key_id": row.signing_key_id,
             "issued_at": row.issued_at, "revoked_at": row.revoked_at,
@@ -92,35 +85,42 @@ pub async fn verify(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     Ok(resp)
 }
 
-/// Whether the signature holds: `ct-cert-2` with the published Ed25519 key its `kid` names
-/// (any key that ever signed, so rotation breaks nothing), `ct-cert-1` with the HMAC key.
-/// The second value names a `kid` no published key has.
+/// Whether the signature holds, dispatched on the schema (`ct-cert-2`: the registry's Ed25519
+/// key its `kid` names, if that key may vouch for the issue date; `ct-cert-1`: the HMAC key;
+/// anything else: unknown). `Err` carries the reason the client reads.
 async fn signature_holds(
     rc: &RequestCtx,
     row: &Certificate,
     doc: &Value,
-) -> Result<(bool, Option<String>), ApiError> {
-    if doc["schema"] == SCHEMA_V2 {
-        let Some(x) =
-            crate::edge::signing::public_x(&rc.env, Purpose::Certificate, &row.signing_key_id)
-                .await
-                .step("verify: reading the signing key")?
-        else {
-            return Ok((false, Some(row.signing_key_id.clone())));
-        };
-        // The signed bytes are the RFC 8785 form of the document as stored.
-        let canonical_ok = jcs::canonicalize(doc) == row.canonical;
-        return Ok((
-            canonical_ok && signing::verify(&x, row.canonical.as_bytes(), &row.signature),
-            None,
-        ));
+) -> Result<Result<(), String>, ApiError> {
+    let scheme = match scheme(doc["schema"].as_str()) {
+        Ok(s) => s,
+        Err(why) => return Ok(Err(why)),
+    };
+    let bad = || Err("the signature does not match the content".to_string());
+    if scheme == Scheme::Hmac {
+        let signer = signer(rc)?;
+        let ok = row.signing_key_id == signer.id
+            && verify_signature(&signer.key, &row.content_hash, &row.signature);
+        return Ok(if ok { Ok(()) } else { bad() });
     }
-    let signer = signer(rc)?;
-    Ok((
-        row.signing_key_id == signer.id
-            && verify_signature(&signer.key, &row.content_hash, &row.signature),
-        None,
-    ))
+    let Some(key) =
+        crate::edge::signing::record(&rc.env, Purpose::Certificate, &row.signing_key_id)
+            .await
+            .step("verify: reading the signing key")?
+    else {
+        return Ok(Err(format!(
+            "the signing key `{}` is unknown: no published key has that id",
+            row.signing_key_id
+        )));
+    };
+    if let Err(why) = may_vouch(&key.standing(), &row.issued_at) {
+        return Ok(Err(why));
+    }
+    // The signed bytes are the RFC 8785 form of the document as stored.
+    let ok = jcs::canonicalize(doc) == row.canonical
+        && signing::verify(&key.public_x, row.canonical.as_bytes(), &row.signature);
+    Ok(if ok { Ok(()) } else { bad() })
 }
 
 /// Whether the stored PDF is the one issued. Hashing it means reading it whole from R2, so

@@ -19,16 +19,15 @@ pub enum Lookup {
 }
 
 impl Lookup {
-    /// The KV cache key of this lookup (normalised, versioned).
+    /// The KV cache key of this lookup: exactly the fields the request sends (encoded as in
+    /// its URL), so an answer is only ever read back for the same question. A normalised key
+    /// would let one tenant's lookup of `6F8G7EA-ABU` answer another's `6F8G7EA#ABU`, which
+    /// Icecat may resolve differently.
     pub fn cache_key(&self) -> String {
         match self {
-            Lookup::Gtin(g) => format!("icecat:v1:gtin:{g}"),
+            Lookup::Gtin(g) => format!("icecat:v2:gtin:{}", encode(g)),
             Lookup::BrandCode { brand, code } => {
-                format!(
-                    "icecat:v1:bc:{}:{}",
-                    super::normalise(brand),
-                    super::normalise(code)
-                )
+                format!("icecat:v2:bc:{}:{}", encode(brand), encode(code))
             }
         }
     }
@@ -289,7 +288,18 @@ mod tests {
         );
         assert_eq!(
             Lookup::Gtin("0196548461234".into()).cache_key(),
-            "icecat:v1:gtin:0196548461234"
+            "icecat:v2:gtin:0196548461234"
         );
+        // Two questions Icecat may answer differently never share an answer.
+        let bc = |code: &str| {
+            Lookup::BrandCode {
+                brand: "HP".into(),
+                code: code.into(),
+            }
+            .cache_key()
+        };
+        assert_ne!(bc("6F8G7EA#ABU"), bc("6F8G7EA-ABU"));
+        assert_ne!(bc("6F8G7EA#ABU"), bc("6F8G7EAABU"));
+        assert_eq!(bc("6F8G7EA#ABU"), "icecat:v2:bc:HP:6F8G7EA%23ABU");
     }
 }

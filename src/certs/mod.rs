@@ -11,6 +11,7 @@ pub mod issue;
 pub mod jcs;
 pub mod signing;
 pub mod statement;
+pub mod verify;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;

@@ -87,12 +87,6 @@ impl Jwk {
     }
 }
 
-/// The key a signature names: the published key of that `kid` for that purpose (a key of
-/// another purpose never stands in, a retired key still does).
-pub fn select<'a>(keys: &'a [Jwk], purpose: &str, kid: &str) -> Option<&'a Jwk> {
-    keys.iter().find(|k| k.kid == kid && k.purpose == purpose)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -127,29 +121,6 @@ mod tests {
             assert!(verify(&k.public_x(), &hex(msg), &s));
             assert!(!verify(&k.public_x(), b"other", &s));
         }
-    }
-
-    #[test]
-    fn keyring_selection_by_kid_and_purpose() {
-        let keys = [
-            Jwk::ed25519("c1", "x1", "certificate", "2026-01-01", Some("2026-06-01")),
-            Jwk::ed25519("c2", "x2", "certificate", "2026-06-01", None),
-            Jwk::ed25519("p1", "x3", "odata-proof", "2026-01-01", None),
-        ];
-        assert_eq!(
-            select(&keys, "certificate", "c1").map(|k| k.x.as_str()),
-            Some("x1"),
-            "retired keys still verify"
-        );
-        assert_eq!(
-            select(&keys, "certificate", "c2").map(|k| k.x.as_str()),
-            Some("x2")
-        );
-        assert!(
-            select(&keys, "certificate", "p1").is_none(),
-            "one key per purpose"
-        );
-        assert!(select(&keys, "certificate", "c3").is_none());
     }
 
     #[test]

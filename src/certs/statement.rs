@@ -128,31 +128,6 @@ pub fn statement(body: &Value, engine: &Engine) -> Result<Statement, Vec<FieldEr
     }
 }
 
-/// A verification's outcome from its three checks and the revocation.
-pub fn verdict(
-    content_ok: bool,
-    signature_ok: bool,
-    pdf_ok: bool,
-    revoked: bool,
-) -> (&'static str, Vec<&'static str>) {
-    let mut problems = Vec::new();
-    if !content_ok {
-        problems.push("the stored content does not match its hash");
-    }
-    if !signature_ok {
-        problems.push("the signature does not match the content hash");
-    }
-    if !pdf_ok {
-        problems.push("the PDF does not match the one issued");
-    }
-    let status = match (problems.is_empty(), revoked) {
-        (false, _) => "invalid",
-        (true, true) => "revoked",
-        (true, false) => "valid",
-    };
-    (status, problems)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -201,14 +176,5 @@ mod tests {
         let errs = statement(&json!({"footprint": {}, "savings": {}}), &e).unwrap_err();
         assert_eq!(errs[0].field, "footprint");
         assert_eq!(statement(&json!([]), &e).unwrap_err()[0].field, "body");
-    }
-
-    #[test]
-    fn any_failed_check_makes_it_invalid_even_if_revoked() {
-        assert_eq!(verdict(true, true, true, false), ("valid", vec![]));
-        assert_eq!(verdict(true, true, true, true).0, "revoked");
-        let (status, problems) = verdict(true, false, false, true);
-        assert_eq!(status, "invalid");
-        assert_eq!(problems.len(), 2);
     }
 }

@@ -15,21 +15,33 @@ pub fn queue_probe_key(id: &str) -> String {
     format!("probe:queue:{id}")
 }
 
-/// A secret or, failing that, a variable; `None` when unset or blank.
+/// A secret or, failing that, a variable; `None` when unset or blank, and when it is an
+/// example placeholder copied from `.dev.vars.example` (logged: a known value is no secret).
 pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
-    env.secret(name)
+    let value = env
+        .secret(name)
         .map(|s| s.to_string())
         .or_else(|_| env.var(name).map(|v| v.to_string()))
         .ok()
-        .filter(|s| !s.trim().is_empty())
+        .filter(|s| !s.trim().is_empty())?;
+    if crate::secure::is_placeholder(&value) {
+        worker::console_error!(
+            "{name} is the example placeholder from .dev.vars.example: treated as unset; set a real value"
+        );
+        return None;
+    }
+    Some(value)
 }
 
 /// The certificate / proof signing key (16+ characters), if configured.
 pub fn signing_key(env: &worker::Env) -> Option<String> {
-    env.secret("CERT_SIGNING_KEY")
-        .map(|s| s.to_string())
-        .ok()
-        .filter(|k| k.len() >= 16)
+    setting(env, "CERT_SIGNING_KEY").filter(|k| k.len() >= 16)
+}
+
+/// Whether plain `http` to a loopback host is allowed for customers' integration URLs (local
+/// development and the test server only; never set in production).
+pub fn allow_loopback_integrations(env: &worker::Env) -> bool {
+    setting(env, "INTEGRATIONS_ALLOW_LOOPBACK").is_some_and(|v| v == "true")
 }
 
 /// The jobs queue's dead-letter queue (wrangler.toml), where exhausted messages go.

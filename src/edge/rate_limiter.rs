@@ -1,4 +1,5 @@
-//! The rate-limit Durable Object: one instance per API key (per client IP when anonymous).
+//! The rate-limit Durable Object: one instance per organisation and mode (per client address
+//! when anonymous), and [`call`], the one way to reach it.
 //! A Durable Object is single-threaded and globally unique, which is what makes its counts
 //! exact under concurrency. The arithmetic is `limits::Counter` (pure, tested natively); this
 //! file only keeps it in memory, persists it, and records daily usage in D1 off the hot path.
@@ -6,11 +7,37 @@
 use std::cell::Cell;
 use std::panic::AssertUnwindSafe;
 
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
+use worker::{
+    durable_object, DurableObject, Env, Method, Request, RequestInit, Response, Result, State,
+};
 
-use crate::limits::{day_string, Counter, Plan, Unused};
+use crate::limits::{day_string, Counter, Plan, Refusal, Unused};
 use crate::store;
+
+/// Call `subject`'s limiter: its answer, or the refusal it gave (a 429).
+pub async fn call<T: DeserializeOwned>(
+    env: &Env,
+    subject: &str,
+    c: &LimiterCall,
+) -> Result<std::result::Result<T, Refusal>> {
+    let stub = env
+        .durable_object(super::bindings::RATE_LIMITER)?
+        .get_by_name(subject)?;
+    let body = serde_json::to_string(c).map_err(|e| worker::Error::RustError(e.to_string()))?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init("https://rate-limiter/", &init)?;
+    let mut resp = stub.fetch_with_request(req).await?;
+    match resp.status_code() {
+        429 => Ok(Err(resp.json().await?)),
+        200 => Ok(Ok(resp.json().await?)),
+        other => Err(worker::Error::RustError(format!(
+            "the rate limiter answered {other}"
+        ))),
+    }
+}
 
 /// A call from the worker to its subject's limiter.
 #[derive(Debug, Serialize, Deserialize)]

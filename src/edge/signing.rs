@@ -11,8 +11,8 @@ use worker::Env;
 use super::bindings;
 use super::clock::{now_iso, now_ms};
 use crate::cache::{Expiring, Isolate};
-use crate::certs::signing::{select, Jwk, KeyPair};
-use crate::store::signing_keys;
+use crate::certs::signing::{Jwk, KeyPair};
+use crate::store::signing_keys::{self, SigningKey};
 
 /// What a key signs; one key per purpose.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,13 +59,17 @@ pub async fn current(env: &Env, purpose: Purpose) -> worker::Result<Option<KeyPa
     Ok(Some(key))
 }
 
-/// The public key `kid` of `purpose`, if it ever signed (selected from the published set).
-pub async fn public_x(env: &Env, purpose: Purpose, kid: &str) -> worker::Result<Option<String>> {
-    let keys = jwks(env).await?;
-    Ok(select(&keys, purpose.name(), kid).map(|k| k.x.clone()))
+/// The registry's record of `kid` of `purpose` (public half, period, trust), if it ever
+/// signed.
+pub async fn record(env: &Env, purpose: Purpose, kid: &str) -> worker::Result<Option<SigningKey>> {
+    Ok(signing_keys::all(env)
+        .await?
+        .into_iter()
+        .find(|k| k.kid == kid && k.purpose == purpose.name()))
 }
 
-/// Every key that ever signed, as a JWK Set's `keys`.
+/// Every trusted key that ever signed, as a JWK Set's `keys` (a distrusted key is withdrawn,
+/// so offline verifiers stop accepting it too).
 pub async fn jwks(env: &Env) -> worker::Result<Vec<Jwk>> {
     // Register the current keys first, so a fresh deployment publishes them before signing.
     for p in [Purpose::Certificate, Purpose::OdataProof] {
@@ -74,6 +78,7 @@ pub async fn jwks(env: &Env) -> worker::Result<Vec<Jwk>> {
     let rows = signing_keys::all(env).await?;
     Ok(rows
         .into_iter()
+        .filter(|r| r.distrusted_at.is_none())
         .map(|r| {
             Jwk::ed25519(
                 &r.kid,

@@ -4,6 +4,12 @@
 //! saving the cursor and running totals after each page, so a retried or recovered job
 //! resumes where it stopped. 429, 5xx and network errors are transient; 401/403 and other
 //! answers are permanent.
+//!
+//! Each page is metered before it is imported: one request per report against the
+//! organisation's day (the plan's quota, as a batch's devices are). At the quota, or at
+//! `MAX_REPORTS_PER_PULL`, the pull stops cleanly: `done`, with `stopped` saying why in its
+//! result and in the audit entry the runner writes. A page holding more than `PAGE_SIZE`
+//! reports is refused (permanent), never imported in part.
 
 use serde_json::{json, Value};
 use worker::{Env, Headers, Method, Request, RequestInit};
@@ -12,10 +18,12 @@ use super::import::import;
 use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::blancco::import::accumulate;
 use crate::blancco::json_reports;
-use crate::blancco::pull::{page_request, PullParams};
+use crate::blancco::pull::{page_request, PullParams, MAX_REPORTS_PER_PULL, PAGE_SIZE};
 use crate::edge::credentials;
+use crate::edge::rate_limiter::{self, LimiterCall};
 use crate::job::{JobError, Kind};
-use crate::store::pulls;
+use crate::limits::{org_subject, Quota, Refusal};
+use crate::store::{orgs, pulls};
 
 /// Most pages one run reads (10 reports a page); a longer pull is finished by its retry.
 const MAX_PAGES_PER_RUN: usize = 1000;
@@ -52,12 +60,48 @@ impl BackgroundJob for BlanccoPullJob {
             .unwrap_or(json!({}));
         let mut cursor = row.cursor.clone();
         let mut pages = row.pages as u64;
+        let tenant = job.tenant();
+        let plan = orgs::plan(env, &job.org_id)
+            .await
+            .map_err(|e| JobError::transient("reading the organisation's plan", e))?;
+        let subject = org_subject(&job.org_id, tenant.mode);
         for _ in 0..MAX_PAGES_PER_RUN {
+            let seen = totals["reports"].as_u64().unwrap_or(0) as usize;
+            if seen >= MAX_REPORTS_PER_PULL {
+                totals["stopped"] = json!(format!(
+                    "the pull's limit of {MAX_REPORTS_PER_PULL} reports; start another from a later `since`"
+                ));
+                break;
+            }
             match fetch_page(&base, &key, &params, cursor.as_deref()).await {
                 Page::Empty => break, // 204: nothing (more) to pull
                 Page::Failed(e) => return Err(e),
+                Page::Reports(reports, _) if reports.len() > PAGE_SIZE => {
+                    return Err(JobError::Permanent(format!(
+                        "Blancco answered {} reports for a page of {PAGE_SIZE}: refused, nothing of it imported",
+                        reports.len()
+                    )))
+                }
                 Page::Reports(reports, next) => {
-                    let out = import(env, &job.tenant(), "blancco_pull", &reports)
+                    let charge = LimiterCall::Charge {
+                        plan,
+                        units: reports.len() as u64,
+                        subject: subject.clone(),
+                        org_id: Some(job.org_id.clone()),
+                    };
+                    let metered: Result<Quota, Refusal> = rate_limiter::call(env, &subject, &charge)
+                        .await
+                        .map_err(|e| JobError::transient("metering a page", e))?;
+                    if let Err(r) = metered {
+                        totals["stopped"] = json!(format!(
+                            "the {} plan's daily quota: {} reports were left today; the rest waits for a new pull",
+                            plan.name(),
+                            r.quota.day_remaining().unwrap_or(0)
+                        ));
+                        break;
+                    }
+                    totals["reports"] = json!(seen + reports.len());
+                    let out = import(env, &tenant, "blancco_pull", &reports)
                         .await
                         .map_err(|e| JobError::transient("storing a page of devices", e))?;
                     accumulate(&mut totals, &out.json());
@@ -73,7 +117,8 @@ impl BackgroundJob for BlanccoPullJob {
             }
         }
         Ok(Done {
-            details: json!({ "source": "pull", "pages": pages, "imported": totals["imported"], "duplicates": totals["duplicates"] }),
+            details: json!({ "source": "pull", "pages": pages, "reports": totals["reports"], "imported": totals["imported"],
+                             "duplicates": totals["duplicates"], "stopped": totals["stopped"] }),
             outcome: Outcome::BlanccoPull {
                 pages,
                 result: totals.to_string(),

@@ -153,6 +153,9 @@ pub const MAX_TOKENS: usize = 256;
 pub const MAX_DEPTH: usize = 16;
 /// Most literals in one `in (…)` list.
 pub const MAX_IN_ITEMS: usize = 100;
+/// Most values one `$filter` binds: D1 binds at most 100 parameters a statement, and the
+/// organisation takes one.
+pub const MAX_BOUND_VALUES: usize = 99;
 
 struct Parser<'a> {
     set: &'static EntitySet,
@@ -355,6 +358,17 @@ pub fn parse_filter(set: &'static EntitySet, text: &str) -> Result<Expr, QueryEr
     if p.pos != p.toks.len() {
         return Err(err(p.at(), "unexpected text after the expression"));
     }
+    let mut bound = Vec::new();
+    e.to_sql(&mut bound);
+    if bound.len() > MAX_BOUND_VALUES {
+        return Err(QueryError::new(
+            "$filter",
+            format!(
+                "binds {} values; at most {MAX_BOUND_VALUES} (with the organisation, the database's limit of 100 a query)",
+                bound.len()
+            ),
+        ));
+    }
     Ok(e)
 }
 
@@ -501,6 +515,13 @@ mod tests {
             .message
             .contains("in` list"));
         assert!(parse_filter(assets, &"a".repeat(MAX_FILTER_LEN + 1)).is_err());
+        // 100 items in one `in` are within its own limit but bind 101 values with the
+        // organisation: refused, naming the limit.
+        let hundred: Vec<String> = (0..MAX_IN_ITEMS).map(|i| format!("'s{i}'")).collect();
+        let e = parse_filter(assets, &format!("Serial in ({})", hundred.join(","))).unwrap_err();
+        assert!(e.message.contains("at most 99"), "{}", e.message);
+        let e99: Vec<String> = (0..MAX_BOUND_VALUES).map(|i| format!("'s{i}'")).collect();
+        assert!(parse_filter(assets, &format!("Serial in ({})", e99.join(","))).is_ok());
         // Just inside the bounds is fine.
         let ok = format!(
             "{}Model eq 'x'{}",

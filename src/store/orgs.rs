@@ -49,6 +49,18 @@ pub async fn name(db: &impl Db, org_id: &str) -> Result<String> {
     Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
 }
 
+/// An organisation's plan (`Free` when unknown: the least it could be owed).
+pub async fn plan(db: &impl Db, org_id: &str) -> Result<Plan> {
+    #[derive(Deserialize)]
+    struct Org {
+        plan: String,
+    }
+    let o: Option<Org> = db
+        .first(Stmt::new("SELECT plan FROM organisations WHERE id = ?1").bind(org_id))
+        .await?;
+    Ok(o.and_then(|o| Plan::parse(&o.plan)).unwrap_or(Plan::Free))
+}
+
 /// An organisation's record as exported (id, name, created_at); `null` when unknown.
 pub async fn record(db: &impl Db, org_id: &str) -> Result<Value> {
     Ok(db
@@ -79,6 +91,11 @@ mod tests {
         )
         .unwrap();
         assert_eq!(plan.unwrap()["plan"], "pro");
+        assert_eq!(block_on(super::plan(&db, "org_new")).unwrap(), Plan::Pro);
+        assert_eq!(
+            block_on(super::plan(&db, "org_missing")).unwrap(),
+            Plan::Free
+        );
         assert_eq!(
             block_on(ensure(&db, "Org A", Plan::Free, "org_x", "t")).unwrap(),
             "org_a"

@@ -44,6 +44,12 @@ before(async () => {
           if (body.cursor === 'c1') return send(200, { reports: [report('pull-3', 'OptiPlex 7090 Tower')] }, { 'X-BLANCCO-CURSOR': 'c2' });
           return send(200, { reports: [report('pull-4', 'Latitude 5420', 'Failed')] });
         case 'none': return send(204);
+        case 'oversize': return send(200, { reports: Array.from({ length: 11 }, (_, i) => report(`oversize-${i}`)) });
+        case 'many': {
+          const n = Number((body.cursor ?? 'm0').slice(1));
+          const page = Array.from({ length: 10 }, (_, i) => report(`many-${n}-${i}`));
+          return send(200, { reports: page }, n < 5 ? { 'X-BLANCCO-CURSOR': `m${n + 1}` } : {});
+        }
         case 'throttled':
           throttled += 1;
           return throttled === 1 ? send(429, { error: 'slow down' }) : send(200, { reports: [report('pull-throttled')] });
@@ -185,6 +191,37 @@ test('pulls: 204 is nothing new, 401/403 fail the job, 429 is retried to done, e
   assert.equal(JSON.parse(entry.details).via, 'dead_letter');
   const p = assertProblem(await api('POST', '/integrations/blancco/sync', { body: { since: 'yesterday', colour: 1 }, token: org.key }), 422);
   assert.deepEqual(p.errors.map((e) => e.field).sort(), ['colour', 'since']);
+});
+
+test('a pull is metered per report against the organisation\'s day and stops cleanly, audited, at the quota', async () => {
+  const free = await createKey('free', { org: `ITAD Free ${Date.now()}` });
+  assert.equal((await api('PUT', '/integrations/blancco', { body: { api_url: BLANCCO_URL, api_key: 'e2e-blancco-key' }, token: free.key })).status, 200);
+  const r = await api('POST', '/integrations/blancco/sync', { body: { since: '2026-01-01T00:00:00Z', filter: { fields: [{ name: '@custom-x', like: 'many' }] } }, token: free.key });
+  assert.equal(r.status, 202, r.text);
+  const job = await eventually(async () => {
+    const s = await api('GET', `/integrations/blancco/sync/${r.body.id}`, { token: free.key });
+    return s.body.status === 'done' ? s.body : null;
+  }, { ms: 30000, every: 3000, what: 'metered pull' }); // Free: 5 requests a minute
+  // 25 a day, one spent on the sync request: two pages of 10 fit, the third does not.
+  assert.equal(job.result.imported, 20, JSON.stringify(job.result));
+  assert.match(job.result.stopped, /daily quota/);
+  const [entry] = await d1(`SELECT details FROM audit_log WHERE org_id = '${free.org_id}' AND action = 'blancco.pull.completed' AND target = '${r.body.id}'`);
+  assert.match(JSON.parse(entry.details).stopped, /daily quota/);
+  const started = await d1(`SELECT COUNT(*) AS n FROM audit_log WHERE org_id = '${free.org_id}' AND action = 'blancco.pull_requested' AND target = '${r.body.id}'`);
+  assert.equal(started[0].n, 1, 'the start of a pull is audited');
+  const usage = await api('GET', '/usage', { token: free.key });
+  assert.equal(usage.body.remaining.today, 4);
+});
+
+test('a page holding more reports than asked for is refused whole', async () => {
+  const r = await api('POST', '/integrations/blancco/sync', { body: { since: '2026-01-01T00:00:00Z', filter: { fields: [{ name: '@custom-x', like: 'oversize' }] } }, token: org.key });
+  const job = await eventually(async () => {
+    const s = await api('GET', `/integrations/blancco/sync/${r.body.id}`, { token: org.key });
+    return s.body.status === 'failed' ? s.body : null;
+  }, { ms: 30000, what: 'oversize pull' });
+  assert.match(job.reason, /11 reports for a page of 10/);
+  const [{ n }] = await d1(`SELECT COUNT(*) AS n FROM assets WHERE org_id = '${org.org_id}' AND document_id LIKE 'oversize-%'`);
+  assert.equal(n, 0);
 });
 
 test('sandbox: computed answer, nothing stored', async () => {
