@@ -70,7 +70,8 @@ pub async fn search(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         brand.as_deref().unwrap_or("")
     ));
     let fingerprint: String = fingerprint.chars().take(24).collect();
-    let offset = match rc.query("cursor") {
+    // An empty `cursor=` is the first page (clients send `cursor=${next ?? ''}`).
+    let offset = match rc.query("cursor").filter(|c| !c.is_empty()) {
         None => 0,
         Some(c) => read_cursor(&c, &fingerprint).unwrap_or_else(|| {
             errors.push(FieldError::new(

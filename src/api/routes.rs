@@ -157,18 +157,37 @@ pub fn resolve(method: &str, path: &str) -> Result<(Route, Params), ApiError> {
     Err(ApiError::method_not_allowed(method, &allowed))
 }
 
-/// The parameters, if `template` matches the path's segments.
+/// The parameters (percent-decoded), if `template` matches the path's segments.
 fn matches(template: &str, segments: &[&str]) -> Option<Params> {
     let mut params = Vec::new();
     let mut parts = template.split('/').filter(|s| !s.is_empty());
     for segment in segments {
         match parts.next()? {
-            p if p.starts_with('{') => params.push(segment.to_string()),
+            p if p.starts_with('{') => params.push(percent_decode(segment)),
             p if p == *segment => {}
             _ => return None,
         }
     }
     parts.next().is_none().then_some(Params(params))
+}
+
+/// Decode `%XX` escapes of a path segment (invalid escapes are kept as sent).
+pub fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn not_found(path: &str) -> ApiError {
@@ -183,26 +202,30 @@ mod tests {
 
     #[test]
     fn resolves_known_routes() {
-        assert_eq!(
-            resolve("GET", "/api/v1/health"),
-            Ok((Route::Health, Params::default()))
-        );
-        assert_eq!(
-            resolve("HEAD", "/api/v1/health/"),
-            Ok((Route::Health, Params::default()))
-        );
-        assert_eq!(
-            resolve("GET", "/api/v1/openapi.json"),
-            Ok((Route::OpenApi, Params::default()))
-        );
-        assert_eq!(
-            resolve("POST", "/api/v1/footprint/batch"),
-            Ok((Route::FootprintBatch, Params::default()))
-        );
-        assert_eq!(
-            resolve("PUT", "/api/v1/admin/factor-sets/2027.1"),
-            Ok((Route::AdminPutFactorSet, Params(vec!["2027.1".into()])))
-        );
+        let none = Params::default;
+        for (method, path, route, params) in [
+            ("GET", "/api/v1/health", Route::Health, none()),
+            ("HEAD", "/api/v1/health/", Route::Health, none()),
+            ("GET", "/api/v1/openapi.json", Route::OpenApi, none()),
+            (
+                "POST",
+                "/api/v1/footprint/batch",
+                Route::FootprintBatch,
+                none(),
+            ),
+            (
+                "PUT",
+                "/api/v1/admin/factor-sets/2027.1",
+                Route::AdminPutFactorSet,
+                Params(vec!["2027.1".into()]),
+            ),
+        ] {
+            assert_eq!(
+                resolve(method, path),
+                Ok((route, params)),
+                "{method} {path}"
+            );
+        }
     }
 
     #[test]
@@ -221,6 +244,10 @@ mod tests {
     fn parameters_and_the_origin_root() {
         let (route, p) = resolve("GET", "/api/v1/certificates/cert_1/verify").unwrap();
         assert_eq!((route, p.id()), (Route::CertificateVerify, "cert_1"));
+        let (_, p) = resolve("GET", "/api/v1/admin/orgs/org_1%3Atest/audit/verify").unwrap();
+        assert_eq!(p.id(), "org_1:test", "parameters are percent-decoded, once");
+        let (_, p) = resolve("GET", "/api/v1/products/a%2Fb%2541").unwrap();
+        assert_eq!(p.id(), "a/b%41");
         let (route, p) = resolve("GET", "/api/v1/odata/Calculations/$count").unwrap();
         assert_eq!(route, Route::ODataMetadata);
         assert_eq!(p.all(), ["Calculations", "$count"]);

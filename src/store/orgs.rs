@@ -37,28 +37,36 @@ pub async fn ensure(
         .ok_or_else(|| super::Error(format!("organisation `{name}` not created")))
 }
 
+/// One text column of an organisation (`column` is ours, never a caller's).
+async fn column(db: &impl Db, org_id: &str, column: &'static str) -> Result<Option<String>> {
+    #[derive(Deserialize)]
+    struct One {
+        v: String,
+    }
+    let o: Option<One> = db
+        .first(
+            Stmt::new(format!(
+                "SELECT {column} AS v FROM organisations WHERE id = ?1"
+            ))
+            .bind(org_id),
+        )
+        .await?;
+    Ok(o.map(|o| o.v))
+}
+
 /// An organisation's display name (its id when unknown).
 pub async fn name(db: &impl Db, org_id: &str) -> Result<String> {
-    #[derive(Deserialize)]
-    struct Org {
-        name: String,
-    }
-    let o: Option<Org> = db
-        .first(Stmt::new("SELECT name FROM organisations WHERE id = ?1").bind(org_id))
-        .await?;
-    Ok(o.map(|o| o.name).unwrap_or_else(|| org_id.to_string()))
+    Ok(column(db, org_id, "name")
+        .await?
+        .unwrap_or_else(|| org_id.to_string()))
 }
 
 /// An organisation's plan (`Free` when unknown: the least it could be owed).
 pub async fn plan(db: &impl Db, org_id: &str) -> Result<Plan> {
-    #[derive(Deserialize)]
-    struct Org {
-        plan: String,
-    }
-    let o: Option<Org> = db
-        .first(Stmt::new("SELECT plan FROM organisations WHERE id = ?1").bind(org_id))
-        .await?;
-    Ok(o.and_then(|o| Plan::parse(&o.plan)).unwrap_or(Plan::Free))
+    Ok(column(db, org_id, "plan")
+        .await?
+        .and_then(|p| Plan::parse(&p))
+        .unwrap_or(Plan::Free))
 }
 
 /// An organisation's record as exported (id, name, created_at); `null` when unknown.
