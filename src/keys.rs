@@ -99,9 +99,141 @@ pub fn hash_key(key: &str) -> String {
         .collect()
 }
 
+/// `POST /keys` body, as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    pub mode: Option<String>,
+    pub role: Option<String>,
+    pub name: Option<String>,
+}
+
+/// A key to create, validated: the caller's mode unless it names one (a test key creates
+/// test keys only), `standard` unless it names a role, an optional trimmed name.
+#[derive(Debug, PartialEq)]
+pub struct Create {
+    pub mode: Mode,
+    pub role: Role,
+    pub name: Option<String>,
+}
+
+/// Validate a `POST /keys` body from a caller of mode `caller`, naming every bad field.
+pub fn create_request(
+    body: CreateBody,
+    caller: Mode,
+) -> Result<Create, Vec<crate::validation::FieldError>> {
+    use crate::validation::FieldError;
+    let mut errors = Vec::new();
+    let mode = match body.mode.as_deref() {
+        None => Some(caller),
+        Some(m) => Mode::parse(m),
+    };
+    match mode {
+        None => errors.push(FieldError::new("mode", "one of: live, test")),
+        Some(Mode::Live) if caller == Mode::Test => {
+            errors.push(FieldError::new("mode", "a test key creates test keys only"))
+        }
+        _ => {}
+    }
+    let role = Role::parse(body.role.as_deref().unwrap_or("standard"));
+    if role.is_none() {
+        errors.push(FieldError::new("role", "one of: admin, standard"));
+    }
+    let name = body.name.as_deref().map(str::trim);
+    if name.is_some_and(|n| n.is_empty() || n.chars().count() > MAX_KEY_NAME) {
+        errors.push(FieldError::new(
+            "name",
+            format!("1 to {MAX_KEY_NAME} characters"),
+        ));
+    }
+    match (mode, role) {
+        (Some(mode), Some(role)) if errors.is_empty() => Ok(Create {
+            mode,
+            role,
+            name: name.map(str::to_string),
+        }),
+        _ => Err(errors),
+    }
+}
+
+/// `POST /keys/{id}/roll` body, as sent.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RollBody {
+    /// How long the old key stays valid beside the new one (0: refused at once). A JSON
+    /// number: `86400.0` is as whole as `86400`.
+    pub expires_in_s: Option<f64>,
+}
+
+/// The grace period of a roll, in whole seconds from 0 to [`MAX_ROLL_GRACE_S`].
+pub fn roll_grace(body: &RollBody) -> Result<f64, crate::validation::FieldError> {
+    let grace = body.expires_in_s.unwrap_or(0.0);
+    if !(0.0..=MAX_ROLL_GRACE_S as f64).contains(&grace) || grace.fract() != 0.0 {
+        return Err(crate::validation::FieldError::new(
+            "expires_in_s",
+            format!("a whole number of seconds from 0 to {MAX_ROLL_GRACE_S} (7 days)"),
+        ));
+    }
+    Ok(grace)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn create(
+        mode: Option<&str>,
+        role: Option<&str>,
+        name: Option<&str>,
+        caller: Mode,
+    ) -> Result<Create, Vec<String>> {
+        let body = CreateBody {
+            mode: mode.map(str::to_string),
+            role: role.map(str::to_string),
+            name: name.map(str::to_string),
+        };
+        create_request(body, caller).map_err(|e| e.into_iter().map(|e| e.field).collect())
+    }
+
+    #[test]
+    fn key_requests_default_and_name_every_bad_field() {
+        assert_eq!(
+            create(None, None, Some(" ci "), Mode::Live),
+            Ok(Create {
+                mode: Mode::Live,
+                role: Role::Standard,
+                name: Some("ci".into())
+            })
+        );
+        assert_eq!(
+            create(None, None, None, Mode::Test).unwrap().mode,
+            Mode::Test
+        );
+        assert_eq!(
+            create(Some("live"), None, None, Mode::Test),
+            Err(vec!["mode".into()])
+        );
+        assert_eq!(
+            create(Some("prod"), Some("root"), Some("  "), Mode::Live),
+            Err(vec!["mode".into(), "role".into(), "name".into()])
+        );
+        assert_eq!(roll_grace(&RollBody::default()), Ok(0.0));
+        assert_eq!(
+            roll_grace(&RollBody {
+                expires_in_s: Some(86_400.0)
+            }),
+            Ok(86_400.0)
+        );
+        for bad in [-1.0, 0.5, (MAX_ROLL_GRACE_S + 1) as f64, f64::NAN] {
+            assert!(
+                roll_grace(&RollBody {
+                    expires_in_s: Some(bad)
+                })
+                .is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn keys_round_trip_and_malformed_ones_are_refused() {

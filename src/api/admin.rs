@@ -7,7 +7,7 @@ use worker::Response;
 use super::auth;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
-use super::keys;
+use super::key_issue;
 use super::parse::parse_json;
 use super::problem::{ApiError, FieldError};
 use crate::audit::{Break, Verifier};
@@ -51,7 +51,7 @@ pub async fn create_key(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         NextAction::Proceed(r) => r,
     };
     let outcome = create_key_inner(rc, &bytes).await;
-    keys::respond_created(rc, reservation, outcome).await
+    key_issue::respond_created(rc, reservation, outcome).await
 }
 
 async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::Value, ApiError> {
@@ -80,7 +80,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
         return Err(ApiError::validation(errors));
     };
     let org_id = organisation(rc, &org, plan).await?;
-    let (key, view) = super::keys::mint(
+    let (key, view) = key_issue::mint(
         rc,
         &store::keys::NewKey {
             org_id: &org_id,
@@ -91,7 +91,7 @@ async fn create_key_inner(rc: &RequestCtx, bytes: &[u8]) -> Result<serde_json::V
         },
     )
     .await?;
-    keys::audit_change(rc, "key.created", &view, json!({})).await;
+    key_issue::audit_change(rc, "key.created", &view, json!({})).await;
     let mut body = serde_json::to_value(&view).unwrap_or_default();
     body["key"] = json!(key);
     body["org"] = json!(org);
@@ -125,7 +125,7 @@ pub async fn revoke_key(rc: &mut RequestCtx, key_id: &str) -> Result<Response, A
         .await
         .step("revoke_key: revoking")?;
     auth::forget_key(key_id);
-    keys::audit_change(rc, "key.revoked", &key, json!({})).await;
+    key_issue::audit_change(rc, "key.revoked", &key, json!({})).await;
     http::json(
         200,
         &json!({ "id": key_id, "revoked_at": now, "effective_within_s": auth::KEY_CACHE_MS / 1000.0 }),

@@ -17,7 +17,6 @@ use super::problem::ApiError;
 use crate::certs::issue::{self, Issued, Issuer};
 use crate::certs::signing::KeyPair;
 use crate::certs::statement::statement;
-use crate::certs::SCHEMA_V2;
 use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::signing::Purpose;
 use crate::edge::{bindings, random, state};
@@ -37,14 +36,7 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if rc.caller.sandbox() {
         // A mock: computed like a real one so integrators see the shape, never signed or stored.
         let s = statement(&body, &engine).map_err(ApiError::validation)?;
-        return http::json(
-            201,
-            &json!({
-                "id": "cert_sandbox_0000000000000000", "kind": s.kind, "content_hash": null, "signature": null,
-                "verification_url": null, "certificate": { "schema": SCHEMA_V2, "request": s.request, "result": s.result, "asset": s.asset },
-                "_sandbox": true, "note": "sandbox certificates are not signed and not stored",
-            }),
-        );
+        return http::json(201, &super::views::sandbox_certificate(s));
     }
     let key = crate::edge::signing::current(&rc.env, Purpose::Certificate)
         .await
@@ -182,23 +174,9 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
         http::set(resp.headers_mut(), "Cache-Control", "private, max-age=3600");
         return Ok(resp);
     }
-    let doc: Value =
-        serde_json::from_str(&row.canonical).map_err(|e| ApiError::internal(e.to_string()))?;
-    // As issued: ct-cert-2 signatures name their algorithm and key; ct-cert-1 is the HMAC text.
-    let signature = if doc["schema"] == SCHEMA_V2 {
-        json!({ "alg": "EdDSA", "kid": row.signing_key_id, "value": row.signature })
-    } else {
-        json!(row.signature)
-    };
     http::json(
         200,
-        &json!({
-            "id": row.id, "kind": row.kind, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
-            "content_hash": row.content_hash, "signature": signature, "signing_key_id": row.signing_key_id,
-            "factor_set_version": row.factor_set_version, "verification_url": verify_url(rc, &row.id),
-            "pdf": { "bytes": row.pdf_bytes, "sha256": row.pdf_hash, "url": format!("{BASE_PATH}/certificates/{}?format=pdf", row.id) },
-            "certificate": doc,
-        }),
+        &super::views::certificate(&row, &verify_url(rc, &row.id)),
     )
 }
 

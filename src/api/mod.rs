@@ -45,6 +45,8 @@ mod integrations;
 #[cfg(target_arch = "wasm32")]
 mod key_cache;
 #[cfg(target_arch = "wasm32")]
+mod key_issue;
+#[cfg(target_arch = "wasm32")]
 mod keys;
 #[cfg(target_arch = "wasm32")]
 mod limiter;

@@ -1,103 +1,46 @@
 //! `GET /products/search`, `POST /products/identify`, `GET /products/{id}`.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx};
-use super::problem::{ApiError, FieldError};
+use super::problem::ApiError;
 use super::sandbox;
 use crate::catalog::icecat::{IcecatProduct, Outcome};
 use crate::catalog::identify::{
     hit_json, identify as catalogue_identify, parse_identify, CONFIDENT,
 };
-use crate::catalog::search::{Filter, SearchIndex};
+use crate::catalog::search::{Query, QueryParams, SearchIndex};
 use crate::catalog::{Catalogue, Product};
 use crate::edge::icecat;
 use crate::edge::state;
 
-const MAX_LIMIT: usize = 50;
-
-/// The opaque cursor: the offset and a fingerprint of the query it belongs to.
-fn cursor(offset: usize, fingerprint: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{offset}:{fingerprint}"))
-}
-
-fn read_cursor(c: &str, fingerprint: &str) -> Option<usize> {
-    let text = String::from_utf8(URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
-    let (offset, fp) = text.split_once(':')?;
-    (fp == fingerprint).then(|| offset.parse().ok()).flatten()
-}
-
 pub async fn search(rc: &mut RequestCtx) -> Result<Response, ApiError> {
-    let mut errors = Vec::new();
-    let q = rc
-        .query("q")
-        .map(|q| q.trim().to_string())
-        .unwrap_or_default();
-    if q.is_empty() || q.chars().count() > 200 {
-        errors.push(FieldError::new(
-            "q",
-            "required: 1 to 200 characters of free text",
-        ));
-    }
     let factors = state::active(&rc.env).await.factors;
-    let category = rc.query("category");
-    if let Some(c) = &category {
-        if factors.category(c).is_none() {
-            errors.push(FieldError::new(
-                "category",
-                format!("unknown category `{c}`"),
-            ));
-        }
-    }
-    let brand = rc.query("brand");
-    let limit = match rc.query("limit").map(|l| l.parse::<usize>()) {
-        None => 10,
-        Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
-        Some(_) => {
-            errors.push(FieldError::new(
-                "limit",
-                format!("must be a whole number from 1 to {MAX_LIMIT}"),
-            ));
-            10
-        }
+    let params = QueryParams {
+        q: rc.query("q"),
+        category: rc.query("category"),
+        brand: rc.query("brand"),
+        limit: rc.query("limit"),
+        cursor: rc.query("cursor"),
     };
-    let fingerprint = crate::catalog::normalise(&format!(
-        "{q}|{}|{}",
-        category.as_deref().unwrap_or(""),
-        brand.as_deref().unwrap_or("")
-    ));
-    let fingerprint: String = fingerprint.chars().take(24).collect();
-    // An empty `cursor=` is the first page (clients send `cursor=${next ?? ''}`).
-    let offset = match rc.query("cursor").filter(|c| !c.is_empty()) {
-        None => 0,
-        Some(c) => read_cursor(&c, &fingerprint).unwrap_or_else(|| {
-            errors.push(FieldError::new(
-                "cursor",
-                "not a cursor of this query; use next_cursor as returned",
-            ));
-            0
-        }),
-    };
-    if !errors.is_empty() {
-        return Err(ApiError::validation(errors));
-    }
+    let query =
+        Query::parse(params, |c| factors.category(c).is_some()).map_err(ApiError::validation)?;
     if rc.caller.sandbox() {
         return http::json(200, sandbox::search());
     }
     let c = Catalogue::builtin();
-    let filter = Filter {
-        category: category.as_deref(),
-        brand: brand.as_deref(),
-    };
-    let hits = SearchIndex::builtin().search(c, &q, &filter, offset + limit + 1);
-    let page: Vec<Value> = hits.iter().skip(offset).take(limit).map(hit_json).collect();
-    let next = (hits.len() > offset + limit).then(|| cursor(offset + limit, &fingerprint));
+    let want = query.offset + query.limit + 1;
+    let hits = SearchIndex::builtin().search(c, &query.q, &query.filter(), want);
+    let page: Vec<Value> = hits
+        .iter()
+        .skip(query.offset)
+        .take(query.limit)
+        .map(hit_json)
+        .collect();
     let mut resp = http::json(
         200,
-        &json!({ "query": q, "data": page, "next_cursor": next }),
+        &json!({ "query": query.q, "data": page, "next_cursor": query.next_cursor(hits.len()) }),
     )?;
     // The catalogue changes only with a deploy: shared caches and the edge cache may keep it.
     http::set(resp.headers_mut(), "Cache-Control", "public, max-age=300");

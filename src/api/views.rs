@@ -1,6 +1,7 @@
-//! Response bodies of the background-job endpoints as types (pure, tested natively): the 202
-//! that accepts a job, and the status every job kind answers with, each with its kind's own
-//! members flattened in. Field names here are the API's; the OpenAPI document describes them.
+//! Response bodies as types and pure functions (tested natively): the 202 that accepts a job,
+//! the status every job kind answers with (each with its kind's own members flattened in), and
+//! a stored certificate as `GET /certificates/{id}` answers it. Field names here are the
+//! API's; the OpenAPI document describes them.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -119,9 +120,65 @@ pub struct PullDetail {
     pub result: Value,
 }
 
+/// A sandbox certificate: computed like a real one so integrators see the shape, never signed
+/// or stored.
+pub fn sandbox_certificate(s: crate::certs::statement::Statement) -> Value {
+    serde_json::json!({
+        "id": "cert_sandbox_0000000000000000", "kind": s.kind, "content_hash": null, "signature": null,
+        "verification_url": null,
+        "certificate": { "schema": crate::certs::SCHEMA_V2, "request": s.request, "result": s.result, "asset": s.asset },
+        "_sandbox": true, "note": "sandbox certificates are not signed and not stored",
+    })
+}
+
+/// A stored certificate as `GET /certificates/{id}` answers it: the signed document as issued,
+/// its signature as its schema states it (`ct-cert-2`: algorithm and key; `ct-cert-1`: the
+/// HMAC text), and where to verify it and fetch its PDF.
+pub fn certificate(row: &crate::store::certificates::Certificate, verification_url: &str) -> Value {
+    let doc: Value = serde_json::from_str(&row.canonical).unwrap_or(Value::Null);
+    let signature = if doc["schema"] == crate::certs::SCHEMA_V2 {
+        serde_json::json!({ "alg": "EdDSA", "kid": row.signing_key_id, "value": row.signature })
+    } else {
+        serde_json::json!(row.signature)
+    };
+    serde_json::json!({
+        "id": row.id, "kind": row.kind, "issued_at": row.issued_at, "revoked_at": row.revoked_at,
+        "content_hash": row.content_hash, "signature": signature, "signing_key_id": row.signing_key_id,
+        "factor_set_version": row.factor_set_version, "verification_url": verification_url,
+        "pdf": { "bytes": row.pdf_bytes, "sha256": row.pdf_hash,
+                 "url": format!("{BASE_PATH}/certificates/{}?format=pdf", row.id) },
+        "certificate": doc,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_certificate_states_its_signature_as_its_schema_does() {
+        let mut row = crate::store::certificates::Certificate {
+            id: "cert_1".into(),
+            org_id: "org_a".into(),
+            kind: "footprint".into(),
+            issued_at: "2026-12-02T00:00:00.000Z".into(),
+            canonical: r#"{"schema":"ct-cert-2","x":1}"#.into(),
+            content_hash: "h".into(),
+            signature: "sig".into(),
+            signing_key_id: "c1".into(),
+            factor_set_version: "2026.11.2".into(),
+            pdf_key: "k".into(),
+            pdf_hash: "p".into(),
+            pdf_bytes: 10.0,
+            revoked_at: None,
+        };
+        let v = certificate(&row, "https://x/verify");
+        assert_eq!(v["signature"]["kid"], "c1");
+        assert_eq!(v["certificate"]["x"], 1);
+        assert_eq!(v["pdf"]["url"], "/api/v1/certificates/cert_1?format=pdf");
+        row.canonical = r#"{"schema":"ct-cert-1"}"#.into();
+        assert_eq!(certificate(&row, "u")["signature"], "sig");
+    }
     use serde_json::json;
 
     #[test]

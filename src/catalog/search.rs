@@ -264,9 +264,161 @@ impl SearchIndex {
     }
 }
 
+/// Most results of one search page.
+pub const MAX_LIMIT: usize = 50;
+
+/// A `GET /products/search` query, validated: the text, its filters, the page size and where
+/// the page starts (from the cursor a previous page gave).
+#[derive(Debug, PartialEq)]
+pub struct Query {
+    pub q: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub limit: usize,
+    pub offset: usize,
+    /// Ties a cursor to the query that issued it.
+    fingerprint: String,
+}
+
+/// The query parameters as sent.
+#[derive(Debug, Default)]
+pub struct QueryParams {
+    pub q: Option<String>,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl Query {
+    /// Validate, naming every bad parameter. `known_category` says whether the factor set has
+    /// a category. An empty `cursor` is the first page (clients send `cursor=${next ?? ''}`).
+    pub fn parse(
+        p: QueryParams,
+        known_category: impl Fn(&str) -> bool,
+    ) -> Result<Query, Vec<crate::validation::FieldError>> {
+        use crate::validation::FieldError;
+        let mut errors = Vec::new();
+        let q = p.q.map(|q| q.trim().to_string()).unwrap_or_default();
+        if q.is_empty() || q.chars().count() > 200 {
+            errors.push(FieldError::new(
+                "q",
+                "required: 1 to 200 characters of free text",
+            ));
+        }
+        if let Some(c) = p.category.as_deref().filter(|c| !known_category(c)) {
+            errors.push(FieldError::new(
+                "category",
+                format!("unknown category `{c}`"),
+            ));
+        }
+        let limit = match p.limit.map(|l| l.parse::<usize>()) {
+            None => 10,
+            Some(Ok(l)) if (1..=MAX_LIMIT).contains(&l) => l,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be a whole number from 1 to {MAX_LIMIT}"),
+                ));
+                10
+            }
+        };
+        let fingerprint: String = normalise(&format!(
+            "{q}|{}|{}",
+            p.category.as_deref().unwrap_or(""),
+            p.brand.as_deref().unwrap_or("")
+        ))
+        .chars()
+        .take(24)
+        .collect();
+        let offset = match p.cursor.filter(|c| !c.is_empty()) {
+            None => 0,
+            Some(c) => read_cursor(&c, &fingerprint).unwrap_or_else(|| {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "not a cursor of this query; use next_cursor as returned",
+                ));
+                0
+            }),
+        };
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(Query {
+            q,
+            category: p.category,
+            brand: p.brand,
+            limit,
+            offset,
+            fingerprint,
+        })
+    }
+
+    pub fn filter(&self) -> Filter<'_> {
+        Filter {
+            category: self.category.as_deref(),
+            brand: self.brand.as_deref(),
+        }
+    }
+
+    /// The cursor of the next page, if `hits` (up to `offset + limit + 1`) hold more.
+    pub fn next_cursor(&self, hits: usize) -> Option<String> {
+        use base64::Engine as _;
+        let next = self.offset + self.limit;
+        (hits > next).then(|| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .encode(format!("{next}:{}", self.fingerprint))
+        })
+    }
+}
+
+fn read_cursor(c: &str, fingerprint: &str) -> Option<usize> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let (offset, fp) = text.split_once(':')?;
+    (fp == fingerprint).then(|| offset.parse().ok()).flatten()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_search_query_pages_with_cursors_of_its_own() {
+        let params = |q: &str, cursor: Option<String>| QueryParams {
+            q: Some(q.into()),
+            limit: Some("2".into()),
+            cursor,
+            ..Default::default()
+        };
+        let first = Query::parse(params("latitude", Some(String::new())), |_| true).unwrap();
+        assert_eq!(
+            (first.offset, first.limit),
+            (0, 2),
+            "an empty cursor is the first page"
+        );
+        let next = first.next_cursor(3).unwrap();
+        assert_eq!(first.next_cursor(2), None, "no more hits, no cursor");
+        let second = Query::parse(params("latitude", Some(next.clone())), |_| true).unwrap();
+        assert_eq!(second.offset, 2);
+        let e = Query::parse(params("thinkpad", Some(next)), |_| true).unwrap_err();
+        assert_eq!(e[0].field, "cursor", "another query's cursor");
+        let e = Query::parse(
+            QueryParams {
+                q: Some(" ".into()),
+                category: Some("toaster".into()),
+                limit: Some("51".into()),
+                ..Default::default()
+            },
+            |c| c == "laptop",
+        )
+        .unwrap_err();
+        let fields: Vec<_> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["q", "category", "limit"]);
+    }
 
     #[test]
     fn tokens_split_letters_digits_and_punctuation() {

@@ -10,7 +10,7 @@ pub mod serve;
 use std::fmt::Write as _;
 
 pub use filter::{key_filter, parse_filter, Expr};
-pub use model::{set, Edm, EntitySet, Param, Prop, QueryError, SETS};
+pub use model::{set, Edm, EntitySet, Prop, QueryError, SETS};
 
 /// Rows per server-driven page.
 pub const PAGE_SIZE: usize = 1000;

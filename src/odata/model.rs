@@ -1,6 +1,6 @@
-//! The feed's entity model: each entity set, the table and organisation scope it reads, its
-//! properties with the SQL expression and EDM type of each; and the errors and parameters a
-//! query yields. Shared by the query parser (`odata::filter`, `odata`) and the store.
+//! The feed's entity model: each entity set, its key and its properties with the EDM type of
+//! each; and the errors a query yields. Shared by the query parser (`odata::filter`, `odata`)
+//! and the store, which alone knows where each set and property is stored (`store::odata`).
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Edm {
@@ -23,133 +23,93 @@ impl Edm {
     }
 }
 
-/// A property: its OData name, the SQL expression that yields it, its type.
+/// A property: its OData name and EDM type (where it is stored: `store::odata`).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Prop {
     pub name: &'static str,
-    pub sql: &'static str,
     pub edm: Edm,
 }
 
-/// An entity set backed by a D1 table (rows of one organisation).
+/// An entity set: rows of one organisation (which table and columns: `store::odata`).
 #[derive(Debug)]
 pub struct EntitySet {
     pub name: &'static str,
     pub entity_type: &'static str,
-    pub table: &'static str,
-    /// SQL restricting rows to the organisation (bound as ?1) and to this set.
-    pub scope: &'static str,
     pub key: &'static str,
     pub props: &'static [Prop],
 }
 
-const fn p(name: &'static str, sql: &'static str, edm: Edm) -> Prop {
-    Prop { name, sql, edm }
+const fn p(name: &'static str, edm: Edm) -> Prop {
+    Prop { name, edm }
 }
 
 pub const SETS: &[EntitySet] = &[
     EntitySet {
         name: "Calculations",
         entity_type: "Calculation",
-        table: "certificates",
-        scope: "org_id = ?1 AND mode = 'live' AND kind = 'footprint'",
         key: "Id",
         props: &[
-            p("Id", "id", Edm::String),
-            p("CalculatedAt", "issued_at", Edm::DateTimeOffset),
-            p(
-                "Category",
-                "json_extract(canonical, '$.result.category')",
-                Edm::String,
-            ),
-            p(
-                "ProductId",
-                "json_extract(canonical, '$.result.product.id')",
-                Edm::String,
-            ),
-            p(
-                "Source",
-                "json_extract(canonical, '$.result.source')",
-                Edm::String,
-            ),
-            p(
-                "ProductionKgCo2e",
-                "json_extract(canonical, '$.result.breakdown.production_kg')",
-                Edm::Decimal,
-            ),
-            p(
-                "TransportKgCo2e",
-                "json_extract(canonical, '$.result.breakdown.transport_kg')",
-                Edm::Decimal,
-            ),
-            p(
-                "UseKgCo2e",
-                "json_extract(canonical, '$.result.breakdown.use_kg')",
-                Edm::Decimal,
-            ),
-            p(
-                "EndOfLifeKgCo2e",
-                "json_extract(canonical, '$.result.breakdown.end_of_life_kg')",
-                Edm::Decimal,
-            ),
-            p("TotalKgCo2e", "total_kg_co2e", Edm::Decimal),
-            p("FactorSetVersion", "factor_set_version", Edm::String),
+            p("Id", Edm::String),
+            p("CalculatedAt", Edm::DateTimeOffset),
+            p("Category", Edm::String),
+            p("ProductId", Edm::String),
+            p("Source", Edm::String),
+            p("ProductionKgCo2e", Edm::Decimal),
+            p("TransportKgCo2e", Edm::Decimal),
+            p("UseKgCo2e", Edm::Decimal),
+            p("EndOfLifeKgCo2e", Edm::Decimal),
+            p("TotalKgCo2e", Edm::Decimal),
+            p("FactorSetVersion", Edm::String),
         ],
     },
     EntitySet {
         name: "Certificates",
         entity_type: "Certificate",
-        table: "certificates",
-        scope: "org_id = ?1 AND mode = 'live'",
         key: "Id",
         props: &[
-            p("Id", "id", Edm::String),
-            p("Kind", "kind", Edm::String),
-            p("IssuedAt", "issued_at", Edm::DateTimeOffset),
-            p("TotalKgCo2e", "total_kg_co2e", Edm::Decimal),
-            p("ContentHash", "content_hash", Edm::String),
-            p("FactorSetVersion", "factor_set_version", Edm::String),
-            p("Revoked", "(revoked_at IS NOT NULL)", Edm::Boolean),
-            p("RevokedAt", "revoked_at", Edm::DateTimeOffset),
+            p("Id", Edm::String),
+            p("Kind", Edm::String),
+            p("IssuedAt", Edm::DateTimeOffset),
+            p("TotalKgCo2e", Edm::Decimal),
+            p("ContentHash", Edm::String),
+            p("FactorSetVersion", Edm::String),
+            p("Revoked", Edm::Boolean),
+            p("RevokedAt", Edm::DateTimeOffset),
         ],
     },
     EntitySet {
         name: "Assets",
         entity_type: "Asset",
-        table: "assets",
-        scope: "org_id = ?1 AND mode = 'live'",
         key: "DocumentId",
         props: &[
-            p("DocumentId", "document_id", Edm::String),
-            p("Source", "source", Edm::String),
-            p("Manufacturer", "manufacturer", Edm::String),
-            p("Model", "model", Edm::String),
-            p("Serial", "serial", Edm::String),
-            p("Category", "category", Edm::String),
-            p("ProductId", "product_id", Edm::String),
-            p("RamGb", "ram_gb", Edm::Decimal),
-            p("StorageGb", "storage_gb", Edm::Decimal),
-            p("ErasureStandard", "erasure_standard", Edm::String),
-            p("ErasedAt", "erased_at", Edm::DateTimeOffset),
-            p("AvoidedKgCo2e", "avoided_kg_co2e", Edm::Decimal),
-            p("ImportedAt", "imported_at", Edm::DateTimeOffset),
+            p("DocumentId", Edm::String),
+            p("Source", Edm::String),
+            p("Manufacturer", Edm::String),
+            p("Model", Edm::String),
+            p("Serial", Edm::String),
+            p("Category", Edm::String),
+            p("ProductId", Edm::String),
+            p("RamGb", Edm::Decimal),
+            p("StorageGb", Edm::Decimal),
+            p("ErasureStandard", Edm::String),
+            p("ErasedAt", Edm::DateTimeOffset),
+            p("AvoidedKgCo2e", Edm::Decimal),
+            p("ImportedAt", Edm::DateTimeOffset),
         ],
     },
     EntitySet {
         name: "AuditLog",
         entity_type: "AuditEntry",
-        table: "audit_log",
-        scope: "org_id = ?1",
         key: "Seq",
         props: &[
-            p("Seq", "seq", Edm::Int64),
-            p("At", "at", Edm::DateTimeOffset),
-            p("Actor", "actor", Edm::String),
-            p("Action", "action", Edm::String),
-            p("Target", "target", Edm::String),
-            p("Details", "details", Edm::String),
-            p("PrevHash", "prev_hash", Edm::String),
-            p("Hash", "hash", Edm::String),
+            p("Seq", Edm::Int64),
+            p("At", Edm::DateTimeOffset),
+            p("Actor", Edm::String),
+            p("Action", Edm::String),
+            p("Target", Edm::String),
+            p("Details", Edm::String),
+            p("PrevHash", Edm::String),
+            p("Hash", Edm::String),
         ],
     },
 ];
@@ -178,11 +138,4 @@ impl QueryError {
             message: message.into(),
         }
     }
-}
-
-/// A SQL parameter.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    Text(String),
-    Number(f64),
 }
