@@ -5,6 +5,7 @@
 //! proves one more boundary: the `worker` crate exists for wasm32 only):
 //! 1. **domain** — plain Rust, no Cloudflare types, tested natively with `cargo test`:
 //!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
+//!    [`inventory`] (fleet assets, pinned footprints, GHG accounting of a reporting year),
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
 //!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
 //!    [`client`] (rate-limit buckets), [`secure`] (constant-time compare, sealing),
@@ -35,6 +36,7 @@ pub mod certs;
 pub mod client;
 pub mod export;
 pub mod factors;
+pub mod inventory;
 pub mod job;
 pub mod jobs;
 pub mod keys;

@@ -125,20 +125,63 @@ pub fn epoch_ms(s: &str) -> Option<i64> {
     let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
     let frac = s[19..s.len() - 1].strip_prefix('.').unwrap_or("");
     let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
-    // Days from civil (Howard Hinnant's algorithm).
+    let days = days_from_civil(y, m, d);
+    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
+}
+
+/// Days since 1970-01-01 of a calendar date `YYYY-MM-DD` (a real day), `None` otherwise.
+pub fn epoch_day(s: &str) -> Option<i64> {
+    if s.len() != 10 || !is_rfc3339(s) {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    Some(days_from_civil(n(0..4)?, n(5..7)?, n(8..10)?))
+}
+
+/// The calendar date of a day since 1970-01-01, as `YYYY-MM-DD`.
+pub fn civil_date(day: i64) -> String {
+    let (y, m, d) = civil_from_days(day);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Days since 1970-01-01 of year `y`, month `m` (1–12), day `d` (Howard Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y - era * 400;
     let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
+    era * 146_097 + doe - 719_468
+}
+
+/// (year, month, day) of a day since 1970-01-01 (the inverse of [`days_from_civil`]).
+pub fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn calendar_days_round_trip() {
+        assert_eq!(epoch_day("1970-01-01"), Some(0));
+        assert_eq!(epoch_day("2024-03-01"), Some(19_783));
+        assert_eq!(epoch_day("2025-02-29"), None);
+        assert_eq!(epoch_day("2025-01-01T00:00:00Z"), None);
+        for day in [-700_000, -1, 0, 59, 10_957, 19_782, 19_783, 60_000] {
+            assert_eq!(epoch_day(&civil_date(day)), Some(day), "{day}");
+        }
+    }
 
     #[test]
     fn epoch_ms_reads_the_workers_timestamps() {

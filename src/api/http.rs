@@ -11,7 +11,7 @@ const EXPOSED_HEADERS: &str = "X-Request-Id, X-RateLimit-Limit, X-RateLimit-Rema
 X-RateLimit-Plan, Retry-After, ETag, X-CarbonTrace-Mode, X-CarbonTrace-Verify-Cache, Location";
 const ALLOWED_HEADERS: &str =
     "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-Id, Accept";
-const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, DELETE, OPTIONS";
+const ALLOWED_METHODS: &str = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
 
 /// Everything a handler needs about the request it serves.
 pub struct RequestCtx {

@@ -17,6 +17,8 @@ pub(crate) mod router;
 #[cfg(target_arch = "wasm32")]
 mod admin;
 #[cfg(target_arch = "wasm32")]
+mod assets;
+#[cfg(target_arch = "wasm32")]
 mod auth;
 #[cfg(target_arch = "wasm32")]
 mod auth_failures;
@@ -42,6 +44,8 @@ mod health;
 mod idempotency;
 #[cfg(target_arch = "wasm32")]
 mod integrations;
+#[cfg(target_arch = "wasm32")]
+mod inventory;
 #[cfg(target_arch = "wasm32")]
 mod key_cache;
 #[cfg(target_arch = "wasm32")]

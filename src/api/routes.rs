@@ -58,9 +58,9 @@ macro_rules! routes {
         ) -> Result<worker::Response, ApiError> {
             #[allow(unused_imports)]
             use super::{
-                admin, blancco, certificates, docs, exports, factor_sets, footprint, health,
-                integrations, keys, odata, products, reference, reports, savings, signing_keys,
-                usage, verify,
+                admin, assets, blancco, certificates, docs, exports, factor_sets, footprint,
+                health, integrations, inventory, keys, odata, products, reference, reports,
+                savings, signing_keys, usage, verify,
             };
             match route { $( Route::$variant => $call.await ),+ }
         }
@@ -99,6 +99,12 @@ routes! {
     ODataSet:                 Enterprise    "GET"    "odata/{resource}"                   => odata::serve(rc, p.all());
     ODataMetadata:            Enterprise    "GET"    "odata/{resource}/{sub}"             => odata::serve(rc, p.all());
     Usage:                    Identified    "GET"    "usage"                              => usage::get(rc);
+    AssetCreate:              Keyed         "POST"   "assets"                             => assets::create(rc);
+    AssetList:                Keyed         "GET"    "assets"                             => assets::list(rc);
+    Asset:                    Keyed         "GET"    "assets/{id}"                        => assets::get(rc, p.id());
+    AssetPatch:               Keyed         "PATCH"  "assets/{id}"                        => assets::patch(rc, p.id());
+    AssetDelete:              Keyed         "DELETE" "assets/{id}"                        => assets::delete(rc, p.id());
+    Inventory:                Keyed         "GET"    "inventory"                          => inventory::get(rc);
     KeyCreate:                OrgAdmin      "POST"   "keys"                               => keys::create(rc);
     KeyList:                  OrgAdmin      "GET"    "keys"                               => keys::list(rc);
     KeyRevoke:                OrgAdmin      "DELETE" "keys/{id}"                          => keys::revoke(rc, p.id());

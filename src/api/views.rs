@@ -151,6 +151,34 @@ pub fn certificate(row: &crate::store::certificates::Certificate, verification_u
     })
 }
 
+/// An inventory asset as the API answers it: its fields as sent, its status, and its pinned
+/// footprint (with the versions it was computed with).
+pub fn asset(row: &crate::store::inventory::Row) -> Value {
+    let mut v = row.input_json();
+    let pinned = row.pinned();
+    v["id"] = serde_json::json!(row.id);
+    v["status"] = serde_json::json!(if row.retired_date.is_some() {
+        "retired"
+    } else {
+        "active"
+    });
+    if let Some(p) = &pinned {
+        v["category"] = serde_json::json!(p.category);
+        v["footprint"] = serde_json::json!({
+            "production_kg": p.production_kg, "transport_kg": p.transport_kg,
+            "use_kg_per_year": p.use_kg_per_year, "end_of_life_kg": p.end_of_life_kg,
+            "low_kg": p.low_kg, "high_kg": p.high_kg, "total_kg": p.total_kg,
+            "source": p.source.name(), "product_id": p.product_id,
+            "kwh_per_year": p.kwh_per_year, "grid_kg_per_kwh": p.grid_kg_per_kwh,
+            "lifetime_years": p.lifetime_years,
+            "methodology_version": p.methodology_version, "factor_set": p.factor_set,
+        });
+    }
+    v["created_at"] = serde_json::json!(row.created_at);
+    v["updated_at"] = serde_json::json!(row.updated_at);
+    v
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

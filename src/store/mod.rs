@@ -18,7 +18,8 @@
 //! | `jobs` | the lifecycle columns of every job table (enqueue, claim, settle, sweep) |
 //! | `reports`, `exports`, `pulls` | each job kind's own columns |
 //! | `certificates` | `certificates` |
-//! | `assets` | `assets` |
+//! | `assets` | `assets` (Blancco erasure records) |
+//! | `inventory` | `inventory_assets` (the fleet inventory) |
 //! | `credentials` | `integration_credentials` |
 //! | `signing_keys` | `signing_keys` |
 //! | `meta` | `meta` |
@@ -30,6 +31,7 @@ pub mod credentials;
 pub mod db;
 pub mod exports;
 pub mod idempotency;
+pub mod inventory;
 pub mod jobs;
 pub mod keys;
 pub mod meta;

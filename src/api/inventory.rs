@@ -1,0 +1,92 @@
+//! `GET /inventory?year=2025&view=ghg|amortised&format=json|csv&factor_set=pinned|current`:
+//! the organisation's fleet accounted for a reporting year (`inventory::ghg`: scopes and
+//! Scope 3 categories, ranges, primary-data share), from each asset's pinned footprint, with
+//! avoided emissions beside it; `factor_set=current` adds a restatement with today's factors.
+
+use serde_json::{json, Value};
+use worker::Response;
+
+use super::http::{self, RequestCtx, Step};
+use super::problem::{ApiError, FieldError};
+use crate::edge::state;
+use crate::inventory::asset::{parse, pin};
+use crate::inventory::ghg::{self, inventory, Asset, Period, Settings, View};
+use crate::store::inventory as store;
+
+pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let mut errors = Vec::new();
+    let year = match rc.query("year").map(|y| y.parse::<i64>()) {
+        Some(Ok(y)) if (1990..=2100).contains(&y) => y,
+        _ => {
+            errors.push(FieldError::new(
+                "year",
+                "required: a reporting year, 1990 to 2100",
+            ));
+            0
+        }
+    };
+    let view = match rc.query("view") {
+        None => View::Ghg,
+        Some(v) => View::parse(&v).unwrap_or_else(|| {
+            errors.push(FieldError::new("view", "one of: ghg, amortised"));
+            View::Ghg
+        }),
+    };
+    let restate = match rc.query("factor_set").as_deref() {
+        None | Some("pinned") => false,
+        Some("current") => true,
+        Some(_) => {
+            errors.push(FieldError::new("factor_set", "one of: pinned, current"));
+            false
+        }
+    };
+    let csv = rc.wants("csv", "text/csv")?;
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let settings = Settings {
+        fiscal_year_start_month: 1,
+        ..Settings::default()
+    };
+    let period = Period::year(year, settings.fiscal_year_start_month);
+    let rows = store::all(&rc.env, &rc.tenant()?)
+        .await
+        .step("inventory: reading the assets")?;
+    let assets: Vec<Asset> = rows.iter().filter_map(store::Row::accounting).collect();
+    let inv = inventory(&assets, &period, view, &settings);
+    if csv {
+        let mut resp = http::bytes(200, "text/csv; charset=utf-8", ghg::csv(&inv).into_bytes())?;
+        http::set(
+            resp.headers_mut(),
+            "Content-Disposition",
+            &format!("attachment; filename=\"carbontrace-inventory-{year}.csv\""),
+        );
+        return Ok(resp);
+    }
+    let mut body = serde_json::to_value(&inv).map_err(|e| ApiError::internal(e.to_string()))?;
+    if restate {
+        let engine = state::active(&rc.env).await.engine();
+        // Each asset pinned again, as it was sent, with today's factors; nothing is stored.
+        let current: Vec<Asset> = rows
+            .iter()
+            .filter_map(|r| {
+                let input = parse(&r.input_json(), engine.factors).ok()?;
+                let mut a = r.accounting()?;
+                a.pinned = pin(&engine, &input).ok()?;
+                Some(a)
+            })
+            .collect();
+        let now = inventory(&current, &period, view, &settings);
+        body["restatement"] = json!({
+            "factor_set": engine.factors.version,
+            "figures": ghg::restatement(&inv, &now),
+        });
+    }
+    body["avoided_emissions"] = json!({
+        "note": "from reuse after certified erasure: reported beside the inventory, never subtracted from it",
+        "see": format!("{}/odata/Assets", crate::version::BASE_PATH),
+    });
+    let mut resp = http::json(200, &body as &Value)?;
+    http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    Ok(resp)
+}

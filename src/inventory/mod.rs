@@ -1,0 +1,7 @@
+//! An organisation's fleet inventory and its carbon accounting (domain, native tests):
+//! [`asset`] validates an asset and pins its footprint when it is written; [`ghg`] allocates
+//! the pinned footprints of a reporting year to GHG Protocol scopes and Scope 3 categories,
+//! in the GHG and the amortised view, with ranges and the primary-data share.
+
+pub mod asset;
+pub mod ghg;

@@ -1,0 +1,150 @@
+// The fleet inventory through the real worker: 240 assets over three years (owned and leased,
+// retired with each end of life, five countries, some unknown models), each figure of
+// GET /inventory checked against an independent computation from the assets' pinned
+// footprints, both views agreeing over a whole life, re-sending changing nothing, bad fields
+// named, and no other tenant or mode seeing any of it.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { api, assertProblem, createKey, ADMIN_TOKEN } from './harness.mjs';
+
+let org;
+const assets = [];
+const day = (s) => Date.UTC(+s.slice(0, 4), +s.slice(5, 7) - 1, +s.slice(8, 10)) / 86_400_000;
+const iso = (d) => new Date(d * 86_400_000).toISOString().slice(0, 10);
+
+/** A deterministic fleet: purchases over 2023–2025, five countries, a mix of everything. */
+function fleet() {
+  const countries = ['FR', 'DE', 'US', 'PL', 'SE'];
+  const products = ['dell--latitude-5420', 'hp--14-inch-4g-lte-laptop-pc'];
+  const out = [];
+  for (let i = 0; i < 240; i++) {
+    const purchase = day('2023-01-01') + ((i * 137) % 1095);
+    const a = { serial: `INV-${String(i).padStart(4, '0')}`, purchase_date: iso(purchase), country: countries[i % 5] };
+    if (i % 6 === 0) a.product_id = products[i % 2];
+    else if (i % 6 === 1) { a.brand = 'Contoso'; a.model = `Nimbus ${i}`; a.category = 'laptop'; } // unknown model
+    else a.category = ['laptop', 'desktop', 'monitor', 'smartphone'][i % 4];
+    if (i % 5 === 0) { a.retired_date = iso(purchase + 400 + (i % 300)); a.end_of_life = ['reuse', 'recycle', 'landfill', 'unknown'][i % 4]; }
+    if (i % 7 === 0) { a.ownership = 'leased'; a.lease_start = a.purchase_date; a.lease_end = iso(purchase + 1095); delete a.retired_date; delete a.end_of_life; }
+    if (i % 3 === 0) { a.purchase_cost = 300 + (i % 10) * 150; a.currency = 'EUR'; }
+    if (i % 11 === 0) a.yearly_kwh = 50 + i;
+    out.push(a);
+  }
+  return out;
+}
+
+before(async () => {
+  org = await createKey('internal', { org: `Inventory Org ${Date.now()}` });
+  for (const a of fleet()) {
+    const r = await api('POST', '/assets', { body: a, token: org.key });
+    assert.equal(r.status, 201, `${a.serial}: ${r.text}`);
+    assets.push(r.body);
+  }
+});
+
+/** The GHG view of one year, computed here from each asset's pinned footprint. */
+function expected(year) {
+  const [start, end] = [day(`${year}-01-01`), day(`${year + 1}-01-01`)];
+  const overlap = (from, to) => Math.max(0, Math.min(to, end) - Math.max(from, start));
+  const sum = { s2: 0, cat2: 0, cat5: 0, cat8: 0 };
+  for (const a of assets) {
+    const f = a.footprint;
+    const embodied = f.production_kg + f.transport_kg;
+    let from = day(a.purchase_date);
+    let to = a.retired_date ? day(a.retired_date) : Infinity;
+    if (a.ownership === 'leased') {
+      from = Math.max(from, day(a.lease_start)); to = Math.min(to, day(a.lease_end));
+      sum.cat8 += embodied * overlap(day(a.lease_start), day(a.lease_end)) / (day(a.lease_end) - day(a.lease_start));
+    } else {
+      if (day(a.purchase_date) >= start && day(a.purchase_date) < end) sum.cat2 += embodied;
+      if (a.retired_date && day(a.retired_date) >= start && day(a.retired_date) < end && a.end_of_life !== 'reuse') sum.cat5 += f.end_of_life_kg;
+    }
+    sum.s2 += f.use_kg_per_year * overlap(from, Math.max(from, to)) / (end - start);
+  }
+  return sum;
+}
+
+const close = (a, b, what) => assert.ok(Math.abs(a - b) <= 0.011 + Math.abs(b) * 1e-9, `${what}: ${a} vs ${b}`);
+
+test('every figure of a year is the sum of its assets\' pinned figures by the rules', async () => {
+  for (const year of [2023, 2024, 2025, 2026]) {
+    const r = await api('GET', `/inventory?year=${year}`, { token: org.key });
+    assert.equal(r.status, 200, r.text);
+    const inv = r.body;
+    const e = expected(year);
+    close(inv.scope2.location_based.value, e.s2, `${year} scope 2`);
+    close(inv.scope3.cat2_capital_goods.value, e.cat2, `${year} cat 2`);
+    close(inv.scope3.cat5_waste.value, e.cat5, `${year} cat 5`);
+    close(inv.scope3.cat8_upstream_leased.value, e.cat8, `${year} cat 8`);
+    assert.equal(inv.scope3.cat1_purchased_goods.value, 0, 'no threshold: every owned asset is capital goods');
+    close(inv.total.value, e.s2 + e.cat2 + e.cat5 + e.cat8, `${year} total`);
+    assert.equal(inv.scope2.market_based.value, inv.scope2.location_based.value);
+    assert.match(inv.scope2.market_based.note, /no contractual factors/);
+    for (const f of [inv.total, inv.scope2.location_based]) if (f.value > 0) assert.ok(f.low < f.value && f.value < f.high, JSON.stringify(f));
+    assert.ok(inv.primary_data_share > 0 && inv.primary_data_share < 1, `${inv.primary_data_share}`);
+    assert.match(inv.methodology.rules, /Category 2/);
+    assert.equal(inv.by_country.length, year === 2026 ? inv.by_country.length : 5);
+  }
+  const y25 = (await api('GET', '/inventory?year=2025', { token: org.key })).body;
+  assert.equal(y25.assets.purchased, assets.filter((a) => a.purchase_date.startsWith('2025')).length);
+});
+
+test('the GHG and amortised views agree over whole lives', async () => {
+  const total = async (view) => {
+    let t = 0;
+    for (let y = 2023; y <= 2036; y++) t += (await api('GET', `/inventory?year=${y}&view=${view}`, { token: org.key })).body.total.value;
+    return t;
+  };
+  const [ghg, amortised] = [await total('ghg'), await total('amortised')];
+  assert.ok(Math.abs(ghg - amortised) < 0.2, `${ghg} vs ${amortised}`);
+});
+
+test('re-sending the fleet changes nothing; a change re-pins; bad fields are named', async () => {
+  for (const a of fleet().slice(0, 30)) {
+    const r = await api('POST', '/assets', { body: a, token: org.key });
+    assert.equal(r.status, 200);
+    assert.equal(r.body.updated_at, r.body.created_at, `${a.serial} unchanged`);
+  }
+  const target = assets[3];
+  const p = await api('PATCH', `/assets/${target.id}`, { body: { retired_date: '2026-06-30', end_of_life: 'reuse' }, token: org.key });
+  assert.equal(p.status, 200, p.text);
+  assert.deepEqual([p.body.status, p.body.end_of_life, p.body.serial], ['retired', 'reuse', target.serial]);
+  assertProblem(await api('PATCH', `/assets/${target.id}`, { body: { serial: 'OTHER' }, token: org.key }), 422);
+  const bad = assertProblem(await api('POST', '/assets', { body: { serial: 'B1', purchase_date: '2025-13-01', ownership: 'leased', country: 'XX', colour: 1 }, token: org.key }), 422);
+  const fields = bad.errors.map((e) => e.field);
+  for (const f of ['purchase_date', 'lease_start', 'lease_end', 'country', 'colour']) assert.ok(fields.includes(f), `${f} in ${fields}`);
+  assertProblem(await api('GET', '/inventory?year=abc', { token: org.key }), 422);
+  const csv = await api('GET', '/inventory?year=2025&format=csv', { token: org.key });
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type'), /^text\/csv/);
+  assert.match(csv.text, /^section,name,value_kg_co2e/);
+  const restated = (await api('GET', '/inventory?year=2025&factor_set=current', { token: org.key })).body;
+  assert.equal(restated.restatement.figures.find((f) => f.figure === 'total').difference, 0, 'same factors, no change');
+});
+
+test('pages, filters, deletion, and nobody else sees any of it', async () => {
+  const page1 = await api('GET', '/assets?limit=100', { token: org.key });
+  assert.equal(page1.body.data.length, 100);
+  const page2 = await api('GET', `/assets?limit=100&cursor=${page1.body.next_cursor}`, { token: org.key });
+  assert.equal(page2.body.data.length, 100);
+  assert.ok(!page2.body.data.some((a) => page1.body.data.some((b) => b.id === a.id)));
+  const monitors = await api('GET', '/assets?category=monitor&limit=200', { token: org.key });
+  assert.ok(monitors.body.data.length > 0 && monitors.body.data.every((a) => a.category === 'monitor'));
+  const retired = await api('GET', '/assets?status=retired&limit=200', { token: org.key });
+  assert.ok(retired.body.data.every((a) => a.retired_date));
+  const found = await api('GET', '/assets?q=INV-0007', { token: org.key });
+  assert.deepEqual(found.body.data.map((a) => a.serial), ['INV-0007']);
+  const other = await createKey('internal', { org: `Inventory Other ${Date.now()}` });
+  assertProblem(await api('GET', `/assets/${assets[0].id}`, { token: other.key }), 404);
+  assertProblem(await api('PATCH', `/assets/${assets[0].id}`, { body: { name: 'x' }, token: other.key }), 404);
+  assertProblem(await api('DELETE', `/assets/${assets[0].id}`, { token: other.key }), 404);
+  assert.equal((await api('GET', '/inventory?year=2025', { token: other.key })).body.assets.counted, 0);
+  const sandbox = await api('POST', '/keys', { body: { mode: 'test' }, token: org.key });
+  assertProblem(await api('GET', `/assets/${assets[0].id}`, { token: sandbox.body.key }), 404);
+  assert.equal((await api('GET', '/assets', { token: sandbox.body.key })).body.data.length, 0);
+  const del = await api('DELETE', `/assets/${assets[1].id}`, { token: org.key });
+  assert.equal(del.status, 200);
+  assertProblem(await api('GET', `/assets/${assets[1].id}`, { token: org.key }), 404);
+  const v = await api('GET', `/admin/orgs/${org.org_id}/audit/verify`, { token: ADMIN_TOKEN });
+  assert.equal(v.body.valid, true);
+  assert.ok(v.body.entries >= 240 + 2, `${v.body.entries} audit entries`);
+});
