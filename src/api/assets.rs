@@ -122,6 +122,9 @@ pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
 pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let mut errors = Vec::new();
     let (category, q) = (rc.query("category"), rc.query("q"));
+    if q.as_deref().is_some_and(|q| q.chars().count() > 200) {
+        errors.push(FieldError::new("q", "at most 200 characters"));
+    }
     let retired = match rc.query("status").as_deref() {
         None | Some("") => None,
         Some("active") => Some(false),
