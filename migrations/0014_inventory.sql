@@ -27,10 +27,24 @@ CREATE TABLE inventory_assets (
   currency                TEXT,
   expected_lifetime_years REAL,
   footprint               TEXT NOT NULL,
+  erasure_document_id     TEXT,                       -- the Blancco erasure that retired it, if any
   created_at              TEXT NOT NULL,
   updated_at              TEXT NOT NULL,
   UNIQUE (org_id, mode, serial)
 );
 CREATE INDEX inventory_assets_page ON inventory_assets (org_id, mode, id);
+
+-- An organisation's accounting settings, per mode: the first month of its reporting year, the
+-- capitalisation threshold that sorts purchases into Scope 3 Category 2 or 1, and its
+-- market-based electricity factors (JSON: grid code → kg CO2e per kWh).
+CREATE TABLE inventory_settings (
+  org_id                   TEXT NOT NULL,
+  mode                     TEXT NOT NULL CHECK (mode IN ('live', 'test')),
+  fiscal_year_start_month  INTEGER NOT NULL DEFAULT 1 CHECK (fiscal_year_start_month BETWEEN 1 AND 12),
+  capitalisation_threshold REAL,
+  market_factors           TEXT NOT NULL DEFAULT '{}',
+  updated_at               TEXT NOT NULL,
+  PRIMARY KEY (org_id, mode)
+);
 
 UPDATE meta SET value = '14' WHERE key = 'schema_version';

@@ -44,12 +44,12 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let settings = Settings {
-        fiscal_year_start_month: 1,
-        ..Settings::default()
-    };
+    let tenant = rc.tenant()?;
+    let settings = store::settings(&rc.env, &tenant)
+        .await
+        .step("inventory: reading the settings")?;
     let period = Period::year(year, settings.fiscal_year_start_month);
-    let rows = store::all(&rc.env, &rc.tenant()?)
+    let rows = store::all(&rc.env, &tenant)
         .await
         .step("inventory: reading the assets")?;
     let assets: Vec<Asset> = rows.iter().filter_map(store::Row::accounting).collect();
@@ -89,4 +89,42 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let mut resp = http::json(200, &body as &Value)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)
+}
+
+fn settings_view(s: &Settings) -> Value {
+    json!({
+        "fiscal_year_start_month": s.fiscal_year_start_month,
+        "capitalisation_threshold": s.capitalisation_threshold,
+        "market_factors": s.market_factors,
+    })
+}
+
+/// `GET /inventory/settings`.
+pub async fn get_settings(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let s = store::settings(&rc.env, &rc.tenant()?)
+        .await
+        .step("inventory: reading the settings")?;
+    http::json(200, &settings_view(&s))
+}
+
+/// `PUT /inventory/settings` (admin keys): the reporting year's first month, the
+/// capitalisation threshold, market-based factors by country. Audited.
+pub async fn put_settings(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let body: Value = rc.json_body().await?;
+    let factors = state::active(&rc.env).await.factors;
+    let s = Settings::parse(&body, |c| factors.grid(c).map(|g| g.code.clone()))
+        .map_err(ApiError::validation)?;
+    let tenant = rc.tenant()?;
+    store::set_settings(&rc.env, &tenant, &s, &crate::edge::clock::now_iso())
+        .await
+        .step("inventory: storing the settings")?;
+    let chain = crate::audit::chain(&tenant.org_id, tenant.mode);
+    rc.audit(
+        &chain,
+        "inventory.settings_changed",
+        None,
+        settings_view(&s),
+    )
+    .await;
+    http::json(200, &settings_view(&s))
 }

@@ -17,6 +17,8 @@ pub(crate) mod router;
 #[cfg(target_arch = "wasm32")]
 mod admin;
 #[cfg(target_arch = "wasm32")]
+mod asset_import;
+#[cfg(target_arch = "wasm32")]
 mod assets;
 #[cfg(target_arch = "wasm32")]
 mod auth;

@@ -58,7 +58,7 @@ macro_rules! routes {
         ) -> Result<worker::Response, ApiError> {
             #[allow(unused_imports)]
             use super::{
-                admin, assets, blancco, certificates, docs, exports, factor_sets, footprint,
+                admin, asset_import, assets, blancco, certificates, docs, exports, factor_sets, footprint,
                 health, integrations, inventory, keys, odata, products, reference, reports,
                 savings, signing_keys, usage, verify,
             };
@@ -101,10 +101,13 @@ routes! {
     Usage:                    Identified    "GET"    "usage"                              => usage::get(rc);
     AssetCreate:              Keyed         "POST"   "assets"                             => assets::create(rc);
     AssetList:                Keyed         "GET"    "assets"                             => assets::list(rc);
+    AssetImport:              Keyed         "POST"   "assets/import"                      => asset_import::create(rc);
     Asset:                    Keyed         "GET"    "assets/{id}"                        => assets::get(rc, p.id());
     AssetPatch:               Keyed         "PATCH"  "assets/{id}"                        => assets::patch(rc, p.id());
     AssetDelete:              Keyed         "DELETE" "assets/{id}"                        => assets::delete(rc, p.id());
     Inventory:                Keyed         "GET"    "inventory"                          => inventory::get(rc);
+    InventorySettings:        Keyed         "GET"    "inventory/settings"                 => inventory::get_settings(rc);
+    InventorySettingsPut:     OrgAdmin      "PUT"    "inventory/settings"                 => inventory::put_settings(rc);
     KeyCreate:                OrgAdmin      "POST"   "keys"                               => keys::create(rc);
     KeyList:                  OrgAdmin      "GET"    "keys"                               => keys::list(rc);
     KeyRevoke:                OrgAdmin      "DELETE" "keys/{id}"                          => keys::revoke(rc, p.id());

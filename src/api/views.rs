@@ -174,6 +174,7 @@ pub fn asset(row: &crate::store::inventory::Row) -> Value {
             "methodology_version": p.methodology_version, "factor_set": p.factor_set,
         });
     }
+    v["erasure_document_id"] = serde_json::json!(row.erasure_document_id);
     v["created_at"] = serde_json::json!(row.created_at);
     v["updated_at"] = serde_json::json!(row.updated_at);
     v

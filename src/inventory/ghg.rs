@@ -50,6 +50,91 @@ pub struct Settings {
     pub market_factors: BTreeMap<String, f64>,
 }
 
+impl Settings {
+    /// Validate `{"fiscal_year_start_month", "capitalisation_threshold", "market_factors"}`
+    /// (market factors in kg CO2e per kWh by grid code, checked with `known_grid`).
+    pub fn parse(
+        body: &serde_json::Value,
+        known_grid: impl Fn(&str) -> Option<String>,
+    ) -> Result<Settings, Vec<crate::validation::FieldError>> {
+        use crate::validation::{unknown_fields, FieldError};
+        use serde_json::Value;
+        let Value::Object(o) = body else {
+            return Err(vec![FieldError::new("body", "must be a JSON object")]);
+        };
+        let mut errors = unknown_fields(
+            o,
+            &[
+                "fiscal_year_start_month",
+                "capitalisation_threshold",
+                "market_factors",
+            ],
+            "",
+        );
+        let month = match o.get("fiscal_year_start_month") {
+            None | Some(Value::Null) => 1,
+            Some(v) => match v.as_u64().filter(|m| (1..=12).contains(m)) {
+                Some(m) => m as u32,
+                None => {
+                    errors.push(FieldError::new(
+                        "fiscal_year_start_month",
+                        "a month, 1 to 12",
+                    ));
+                    1
+                }
+            },
+        };
+        let threshold = match o.get("capitalisation_threshold") {
+            None | Some(Value::Null) => None,
+            Some(v) => match v.as_f64().filter(|t| t.is_finite() && *t >= 0.0) {
+                Some(t) => Some(t),
+                None => {
+                    errors.push(FieldError::new(
+                        "capitalisation_threshold",
+                        "a non-negative number",
+                    ));
+                    None
+                }
+            },
+        };
+        let mut market_factors = BTreeMap::new();
+        match o.get("market_factors") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(m)) if m.len() <= 300 => {
+                for (code, v) in m {
+                    let field = format!("market_factors.{code}");
+                    match (
+                        known_grid(code),
+                        v.as_f64()
+                            .filter(|f| f.is_finite() && (0.0..=2.0).contains(f)),
+                    ) {
+                        (Some(c), Some(f)) => {
+                            market_factors.insert(c, f);
+                        }
+                        (None, _) => {
+                            errors.push(FieldError::new(field, "an unknown country or region"))
+                        }
+                        (_, None) => errors.push(FieldError::new(field, "kg CO2e per kWh, 0 to 2")),
+                    }
+                }
+            }
+            Some(_) => errors.push(FieldError::new(
+                "market_factors",
+                "an object of at most 300 grid codes to kg CO2e per kWh",
+            )),
+        }
+        if errors.is_empty() {
+            Ok(Settings {
+                fiscal_year_start_month: month,
+                capitalisation_threshold: threshold,
+                market_factors,
+            })
+        } else {
+            Err(errors)
+        }
+    }
+}
+
 /// A reporting period: days since 1970-01-01, `end` exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Period {
@@ -586,6 +671,38 @@ mod tests {
             purchase_cost: Some(1200.0),
             pinned: pinned(FigureSource::Model),
         }
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        let known = |c: &str| (c.len() == 2).then(|| c.to_ascii_uppercase());
+        let s = Settings::parse(
+            &serde_json::json!({"fiscal_year_start_month": 4, "capitalisation_threshold": 1000, "market_factors": {"fr": 0.02}}),
+            known,
+        )
+        .unwrap();
+        assert_eq!(
+            (s.fiscal_year_start_month, s.capitalisation_threshold),
+            (4, Some(1000.0))
+        );
+        assert_eq!(s.market_factors.get("FR"), Some(&0.02));
+        let e = Settings::parse(
+            &serde_json::json!({"fiscal_year_start_month": 13, "capitalisation_threshold": -1,
+                                "market_factors": {"XXX": 0.1, "DE": 9}, "x": 1}),
+            known,
+        )
+        .unwrap_err();
+        let fields: Vec<&str> = e.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "x",
+                "fiscal_year_start_month",
+                "capitalisation_threshold",
+                "market_factors.DE",
+                "market_factors.XXX"
+            ]
+        );
     }
 
     #[test]

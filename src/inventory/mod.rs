@@ -1,7 +1,9 @@
 //! An organisation's fleet inventory and its carbon accounting (domain, native tests):
 //! [`asset`] validates an asset and pins its footprint when it is written; [`ghg`] allocates
 //! the pinned footprints of a reporting year to GHG Protocol scopes and Scope 3 categories,
-//! in the GHG and the amortised view, with ranges and the primary-data share.
+//! in the GHG and the amortised view, with ranges and the primary-data share; [`import`]
+//! reads the asset lists people already keep (CarbonTrace, Snipe-IT, Intune, G4IT).
 
 pub mod asset;
 pub mod ghg;
+pub mod import;

@@ -154,6 +154,9 @@ pub const MAX_TOKENS: usize = 256;
 pub const MAX_DEPTH: usize = 16;
 /// Most literals in one `in (…)` list.
 pub const MAX_IN_ITEMS: usize = 100;
+/// Longest LIKE pattern the database takes (D1: 50 bytes); `contains`, `startswith` and
+/// `endswith` texts must fit in it with their wildcards and escapes.
+pub const MAX_PATTERN_BYTES: usize = 50;
 /// Most values one `$filter` binds: D1 binds at most 100 parameters a statement, and the
 /// organisation takes one.
 pub const MAX_BOUND_VALUES: usize = 99;
@@ -316,6 +319,19 @@ impl Parser<'_> {
                     if args.len() != want {
                         return Err(err(at, format!("{name} takes {want} argument(s)")));
                     }
+                    if let (2, Some(Expr::Lit(Lit::Text(t)))) = (want, args.get(1)) {
+                        // The store matches it with LIKE, whose pattern the database bounds.
+                        let escaped = t.len() + t.matches(['\\', '%', '_']).count();
+                        if escaped + 2 > MAX_PATTERN_BYTES {
+                            return Err(err(
+                                at,
+                                format!(
+                                    "{name}'s text is longer than {} bytes (limit)",
+                                    MAX_PATTERN_BYTES - 2
+                                ),
+                            ));
+                        }
+                    }
                     Expr::Func(name, args)
                 }
                 name => Expr::Prop(self.set.prop(name).ok_or_else(|| {
@@ -462,6 +478,15 @@ mod tests {
         assert!(e.message.contains("at most 99"), "{}", e.message);
         let e99: Vec<String> = (0..MAX_BOUND_VALUES).map(|i| format!("'s{i}'")).collect();
         assert!(parse_filter(assets, &format!("Serial in ({})", e99.join(","))).is_ok());
+        // A contains() text past the database's LIKE pattern bound is refused, naming it.
+        let long = format!("contains(Model,'{}')", "x".repeat(49));
+        assert!(parse_filter(assets, &long)
+            .unwrap_err()
+            .message
+            .contains("48 bytes"));
+        assert!(parse_filter(assets, &format!("contains(Model,'{}')", "x".repeat(48))).is_ok());
+        assert!(parse_filter(assets, &format!("contains(Model,'{}')", "%".repeat(24))).is_ok());
+        assert!(parse_filter(assets, &format!("contains(Model,'{}')", "%".repeat(25))).is_err());
         // Just inside the bounds is fine.
         let ok = format!(
             "{}Model eq 'x'{}",

@@ -112,6 +112,30 @@ pub const SETS: &[EntitySet] = &[
             p("Hash", Edm::String),
         ],
     },
+    EntitySet {
+        name: "InventoryAssets",
+        entity_type: "InventoryAsset",
+        key: "Id",
+        props: &[
+            p("Id", Edm::String),
+            p("Serial", Edm::String),
+            p("AssetTag", Edm::String),
+            p("Name", Edm::String),
+            p("Category", Edm::String),
+            p("ProductId", Edm::String),
+            p("PurchaseDate", Edm::String),
+            p("RetiredDate", Edm::String),
+            p("EndOfLife", Edm::String),
+            p("Ownership", Edm::String),
+            p("Country", Edm::String),
+            p("ProductionKgCo2e", Edm::Decimal),
+            p("TransportKgCo2e", Edm::Decimal),
+            p("UseKgCo2ePerYear", Edm::Decimal),
+            p("EndOfLifeKgCo2e", Edm::Decimal),
+            p("Source", Edm::String),
+            p("FactorSetVersion", Edm::String),
+        ],
+    },
 ];
 
 pub fn set(name: &str) -> Option<&'static EntitySet> {

@@ -124,7 +124,7 @@ impl Source {
 }
 
 /// What a GDPR export archives, in order: every table holding the organisation's data.
-pub const SOURCES: [Source; 10] = [
+pub const SOURCES: [Source; 12] = [
     Source { table: "api_keys", columns: "id, org_id, name, prefix, plan, mode, role, created_at, revoked_at, expires_at, last_used_at", owner: "org_id = ?1", note: Some("key metadata only: the keys' hashes are not exported") },
     Source { table: "usage_daily", columns: "subject, org_id, day, requests", owner: "org_id = ?1", note: None },
     Source { table: "calculations", columns: "", owner: "", note: Some("single footprint calculations are not stored; certificates, reports and assets hold what was kept") },
@@ -134,7 +134,9 @@ pub const SOURCES: [Source; 10] = [
     Source { table: "integration_jobs", columns: "id, org_id, key_id, mode, kind, params, status, reason, cursor, pages, result, created_at, finished_at", owner: "org_id = ?1", note: None },
     Source { table: "exports", columns: "id, org_id, key_id, mode, status, reason, created_at, finished_at, expires_at, r2_key, bytes", owner: "org_id = ?1", note: None },
     Source { table: "idempotency", columns: "scope, idem_key, method_path, body_hash, status, response, created_at", owner: "scope IN (?1 || ':live', ?1 || ':test')", note: None },
-    Source { table: "audit_log", columns: "*", owner: "org_id = ?1", note: None },
+    Source { table: "inventory_assets", columns: "*", owner: "org_id = ?1", note: None },
+    Source { table: "inventory_settings", columns: "*", owner: "org_id = ?1", note: None },
+    Source { table: "audit_log", columns: "*", owner: "org_id IN (?1, ?1 || ':test')", note: Some("the live chain and the test chain (`<org_id>:test`)") },
 ];
 
 /// Rows read per query when archiving (keyset paging on rowid).

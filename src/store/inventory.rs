@@ -8,12 +8,12 @@ use serde::Deserialize;
 use super::db::{Db, Result, Stmt};
 use super::{row, Owner, Tenant};
 use crate::inventory::asset::{AssetInput, EndOfLife, Ownership, Pinned};
-use crate::inventory::ghg::Asset;
+use crate::inventory::ghg::{Asset, Settings};
 use crate::validation::{civil_date, epoch_day};
 
 const COLUMNS: &str = "id, serial, asset_tag, name, product_id, brand, model, mpn, category, \
 purchase_date, retired_date, end_of_life, ownership, lease_start, lease_end, country, yearly_kwh, \
-purchase_cost, currency, expected_lifetime_years, footprint, created_at, updated_at";
+purchase_cost, currency, expected_lifetime_years, footprint, erasure_document_id, created_at, updated_at";
 
 /// The columns an asset as sent fills (the upsert's comparison: any change re-pins it).
 const INPUT: [&str; 19] = [
@@ -63,6 +63,8 @@ pub struct Row {
     pub expected_lifetime_years: Option<f64>,
     /// JSON of [`Pinned`].
     pub footprint: String,
+    /// The Blancco erasure (document id) that retired it, if any.
+    pub erasure_document_id: Option<String>,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -125,16 +127,15 @@ pub enum Upserted {
     Unchanged,
 }
 
-/// Write asset `a` (serial as key) with its footprint `pinned`, in one statement: created with
+/// The statement writing asset `a` (serial as key) with its footprint `pinned`: created with
 /// id `new_id`, updated (and re-pinned) if any field differs, or left as it is.
-pub async fn upsert(
-    db: &impl Db,
+fn upsert_stmt(
     tenant: &Tenant,
     new_id: &str,
     a: &AssetInput,
     pinned: &Pinned,
     now: &str,
-) -> Result<(Upserted, String)> {
+) -> Result<Stmt> {
     let (ownership, lease_start, lease_end) = match a.ownership {
         Ownership::Owned => ("owned", None, None),
         Ownership::Leased { start, end } => {
@@ -150,51 +151,61 @@ pub async fn upsert(
         .chain(&["footprint", "updated_at"])
         .map(|c| format!("{c} = excluded.{c}"))
         .collect();
+    Ok(Stmt::new(format!(
+        "INSERT INTO inventory_assets (id, org_id, mode, serial, asset_tag, name, product_id, brand, model, mpn, \
+         category, purchase_date, retired_date, end_of_life, ownership, lease_start, lease_end, country, \
+         yearly_kwh, purchase_cost, currency, expected_lifetime_years, footprint, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
+         ?21, ?22, ?23, ?24, ?24) \
+         ON CONFLICT(org_id, mode, serial) DO UPDATE SET {} WHERE {}",
+        updates.join(", "),
+        changed.join(" OR ")
+    ))
+    .bind(new_id)
+    .bind(tenant.org_id.as_str())
+    .bind(tenant.mode())
+    .bind(a.serial.as_str())
+    .bind(a.asset_tag.as_deref())
+    .bind(a.name.as_deref())
+    .bind(a.product_id.as_deref())
+    .bind(a.brand.as_deref())
+    .bind(a.model.as_deref())
+    .bind(a.mpn.as_deref())
+    .bind(a.category.as_deref())
+    .bind(civil_date(a.purchase_date))
+    .bind(a.retired_date.map(civil_date))
+    .bind(a.end_of_life.name())
+    .bind(ownership)
+    .bind(lease_start)
+    .bind(lease_end)
+    .bind(a.country.as_str())
+    .bind(a.yearly_kwh)
+    .bind(a.purchase_cost)
+    .bind(a.currency.as_deref())
+    .bind(a.expected_lifetime_years)
+    .bind(serde_json::to_string(pinned).map_err(|e| super::Error(e.to_string()))?)
+    .bind(now))
+}
+
+/// Write asset `a` (serial as key) with its footprint `pinned`, in one statement: created with
+/// id `new_id`, updated (and re-pinned) if any field differs, or left as it is.
+pub async fn upsert(
+    db: &impl Db,
+    tenant: &Tenant,
+    new_id: &str,
+    a: &AssetInput,
+    pinned: &Pinned,
+    now: &str,
+) -> Result<(Upserted, String)> {
     #[derive(Deserialize)]
     struct Written {
         id: String,
         created_at: String,
         updated_at: String,
     }
-    let written: Option<Written> = db
-        .first(
-            Stmt::new(format!(
-                "INSERT INTO inventory_assets (id, org_id, mode, serial, asset_tag, name, product_id, brand, model, mpn, \
-                 category, purchase_date, retired_date, end_of_life, ownership, lease_start, lease_end, country, \
-                 yearly_kwh, purchase_cost, currency, expected_lifetime_years, footprint, created_at, updated_at) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, \
-                 ?21, ?22, ?23, ?24, ?24) \
-                 ON CONFLICT(org_id, mode, serial) DO UPDATE SET {} WHERE {} \
-                 RETURNING id, created_at, updated_at",
-                updates.join(", "),
-                changed.join(" OR ")
-            ))
-            .bind(new_id)
-            .bind(tenant.org_id.as_str())
-            .bind(tenant.mode())
-            .bind(a.serial.as_str())
-            .bind(a.asset_tag.as_deref())
-            .bind(a.name.as_deref())
-            .bind(a.product_id.as_deref())
-            .bind(a.brand.as_deref())
-            .bind(a.model.as_deref())
-            .bind(a.mpn.as_deref())
-            .bind(a.category.as_deref())
-            .bind(civil_date(a.purchase_date))
-            .bind(a.retired_date.map(civil_date))
-            .bind(a.end_of_life.name())
-            .bind(ownership)
-            .bind(lease_start)
-            .bind(lease_end)
-            .bind(a.country.as_str())
-            .bind(a.yearly_kwh)
-            .bind(a.purchase_cost)
-            .bind(a.currency.as_deref())
-            .bind(a.expected_lifetime_years)
-            .bind(serde_json::to_string(pinned).map_err(|e| super::Error(e.to_string()))?)
-            .bind(now),
-        )
-        .await?;
+    let mut stmt = upsert_stmt(tenant, new_id, a, pinned, now)?;
+    stmt.sql = format!("{} RETURNING id, created_at, updated_at", stmt.sql).into();
+    let written: Option<Written> = db.first(stmt).await?;
     Ok(match written {
         None => {
             let id = by_serial(db, tenant, &a.serial)
@@ -206,6 +217,42 @@ pub async fn upsert(
         Some(w) if w.id == new_id && w.created_at == w.updated_at => (Upserted::Created, w.id),
         Some(w) => (Upserted::Updated, w.id),
     })
+}
+
+/// Write many assets as one transaction (an import: all or nothing), each as [`upsert`] does.
+pub async fn upsert_all(
+    db: &impl Db,
+    tenant: &Tenant,
+    assets: &[(String, AssetInput, Pinned)],
+    now: &str,
+) -> Result<()> {
+    let stmts = assets
+        .iter()
+        .map(|(id, a, p)| upsert_stmt(tenant, id, a, p, now))
+        .collect::<Result<Vec<_>>>()?;
+    if !stmts.is_empty() {
+        db.batch(stmts).await?;
+    }
+    Ok(())
+}
+
+/// The tenant's assets with these serials (read in chunks within D1's bound parameters).
+pub async fn by_serials(db: &impl Db, tenant: &Tenant, serials: &[&str]) -> Result<Vec<Row>> {
+    let mut out = Vec::new();
+    for chunk in serials.chunks(90) {
+        let marks: Vec<String> = (0..chunk.len()).map(|i| format!("?{}", i + 3)).collect();
+        let mut stmt = Stmt::new(format!(
+            "SELECT {COLUMNS} FROM inventory_assets WHERE org_id = ?1 AND mode = ?2 AND serial IN ({})",
+            marks.join(", ")
+        ))
+        .bind(tenant.org_id.as_str())
+        .bind(tenant.mode());
+        for s in chunk {
+            stmt = stmt.bind(*s);
+        }
+        out.extend(db.all::<Row>(stmt).await?);
+    }
+    Ok(out)
 }
 
 /// The tenant's asset `id`.
@@ -247,21 +294,17 @@ pub async fn page(
     after: &str,
     limit: usize,
 ) -> Result<Vec<Row>> {
-    let like = f.q.map(|q| {
-        let escaped = q
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
-        format!("%{escaped}%")
-    });
+    // instr, not LIKE: the database bounds a LIKE pattern at 50 bytes, and `q` may be 200.
+    let q = f.q.map(str::to_lowercase);
     db.all(
         Stmt::new(format!(
             "SELECT {COLUMNS} FROM inventory_assets WHERE org_id = ?1 AND mode = ?2 AND id > ?3 \
              AND (?4 IS NULL OR json_extract(footprint, '$.category') = ?4) \
              AND (?5 IS NULL OR (?5 = 1) = (retired_date IS NOT NULL)) \
              AND (?6 IS NULL OR purchase_date >= ?6) AND (?7 IS NULL OR purchase_date <= ?7) \
-             AND (?8 IS NULL OR serial LIKE ?8 ESCAPE '\\' OR asset_tag LIKE ?8 ESCAPE '\\' \
-                  OR name LIKE ?8 ESCAPE '\\' OR brand LIKE ?8 ESCAPE '\\' OR model LIKE ?8 ESCAPE '\\') \
+             AND (?8 IS NULL OR instr(lower(serial), ?8) OR instr(lower(coalesce(asset_tag, '')), ?8) \
+                  OR instr(lower(coalesce(name, '')), ?8) OR instr(lower(coalesce(brand, '')), ?8) \
+                  OR instr(lower(coalesce(model, '')), ?8)) \
              ORDER BY id LIMIT ?9"
         ))
         .bind(tenant.org_id.as_str())
@@ -271,7 +314,7 @@ pub async fn page(
         .bind(f.retired)
         .bind(f.purchased_from)
         .bind(f.purchased_to)
-        .bind(like)
+        .bind(q)
         .bind(limit + 1),
     )
     .await
@@ -291,6 +334,92 @@ pub async fn all(db: &impl Db, tenant: &Tenant) -> Result<Vec<Row>> {
             return Ok(out);
         }
     }
+}
+
+/// Link erasures to the tenant's assets by serial: each matching asset records the erasure's
+/// document id and, if it had none, a retirement on the erasure's date (`YYYY-MM-DD`) with
+/// `reuse` as its end of life when it had none. One transaction; returns how many were linked.
+pub async fn link_erasures(
+    db: &impl Db,
+    tenant: &Tenant,
+    erasures: &[(&str, &str, &str)],
+    now: &str,
+) -> Result<usize> {
+    if erasures.is_empty() {
+        return Ok(0);
+    }
+    let stmts = erasures
+        .iter()
+        .map(|(serial, date, document_id)| {
+            Stmt::new(
+                "UPDATE inventory_assets SET erasure_document_id = ?4, \
+                 retired_date = COALESCE(retired_date, ?5), \
+                 end_of_life = CASE WHEN retired_date IS NULL AND end_of_life = 'unknown' THEN 'reuse' ELSE end_of_life END, \
+                 updated_at = ?6 \
+                 WHERE org_id = ?1 AND mode = ?2 AND serial = ?3 AND erasure_document_id IS NOT ?4 \
+                 AND purchase_date <= ?5",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode())
+            .bind(*serial)
+            .bind(*document_id)
+            .bind(*date)
+            .bind(now)
+        })
+        .collect();
+    Ok(db.batch(stmts).await?.into_iter().sum())
+}
+
+/// The tenant's accounting settings (the defaults when none are stored).
+pub async fn settings(db: &impl Db, tenant: &Tenant) -> Result<Settings> {
+    #[derive(Deserialize)]
+    struct Stored {
+        fiscal_year_start_month: i64,
+        capitalisation_threshold: Option<f64>,
+        market_factors: String,
+    }
+    let s: Option<Stored> = db
+        .first(
+            Stmt::new(
+                "SELECT fiscal_year_start_month, capitalisation_threshold, market_factors \
+                 FROM inventory_settings WHERE org_id = ?1 AND mode = ?2",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode()),
+        )
+        .await?;
+    Ok(match s {
+        None => Settings {
+            fiscal_year_start_month: 1,
+            ..Settings::default()
+        },
+        Some(s) => Settings {
+            fiscal_year_start_month: s.fiscal_year_start_month.clamp(1, 12) as u32,
+            capitalisation_threshold: s.capitalisation_threshold,
+            market_factors: serde_json::from_str(&s.market_factors).unwrap_or_default(),
+        },
+    })
+}
+
+/// Store the tenant's accounting settings.
+pub async fn set_settings(db: &impl Db, tenant: &Tenant, s: &Settings, now: &str) -> Result<()> {
+    db.run(
+        Stmt::new(
+            "INSERT INTO inventory_settings (org_id, mode, fiscal_year_start_month, capitalisation_threshold, \
+             market_factors, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+             ON CONFLICT(org_id, mode) DO UPDATE SET fiscal_year_start_month = excluded.fiscal_year_start_month, \
+             capitalisation_threshold = excluded.capitalisation_threshold, \
+             market_factors = excluded.market_factors, updated_at = excluded.updated_at",
+        )
+        .bind(tenant.org_id.as_str())
+        .bind(tenant.mode())
+        .bind(s.fiscal_year_start_month)
+        .bind(s.capitalisation_threshold)
+        .bind(serde_json::to_string(&s.market_factors).map_err(|e| super::Error(e.to_string()))?)
+        .bind(now),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Delete the tenant's asset `id`; `false` if it is not theirs (or gone).
@@ -460,5 +589,115 @@ mod tests {
         );
         assert!(block_on(delete(&db, &a_live(), "ast_0")).unwrap());
         assert_eq!(block_on(all(&db, &a_live())).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn an_erasure_retires_the_asset_with_its_serial_once() {
+        let db = two_orgs();
+        write(&db, &a_live(), "ast_1", laptop("SER-1"));
+        let mut retired = laptop("SER-2");
+        retired["retired_date"] = json!("2025-06-01");
+        retired["end_of_life"] = json!("recycle");
+        write(&db, &a_live(), "ast_2", retired);
+        let e = [
+            ("SER-1", "2026-03-02", "doc-1"),
+            ("SER-2", "2026-03-02", "doc-2"),
+            ("NOPE", "2026-03-02", "doc-3"),
+        ];
+        assert_eq!(block_on(link_erasures(&db, &a_live(), &e, "t")).unwrap(), 2);
+        assert_eq!(
+            block_on(link_erasures(&db, &a_live(), &e, "t")).unwrap(),
+            0,
+            "once"
+        );
+        assert_eq!(
+            block_on(link_erasures(&db, &b_live(), &e, "t")).unwrap(),
+            0,
+            "another organisation"
+        );
+        let r1 = block_on(get(&db, &a_live(), "ast_1")).unwrap().unwrap();
+        assert_eq!(
+            (r1.retired_date.as_deref(), r1.end_of_life.as_str()),
+            (Some("2026-03-02"), "reuse")
+        );
+        let r2 = block_on(get(&db, &a_live(), "ast_2")).unwrap().unwrap();
+        assert_eq!(
+            (r2.retired_date.as_deref(), r2.end_of_life.as_str()),
+            (Some("2025-06-01"), "recycle"),
+            "kept"
+        );
+    }
+
+    #[test]
+    fn settings_default_and_are_kept_per_tenant() {
+        let db = two_orgs();
+        assert_eq!(
+            block_on(settings(&db, &a_live()))
+                .unwrap()
+                .fiscal_year_start_month,
+            1
+        );
+        let s = Settings {
+            fiscal_year_start_month: 4,
+            capitalisation_threshold: Some(1000.0),
+            market_factors: [("FR".to_string(), 0.02)].into(),
+        };
+        block_on(set_settings(&db, &a_live(), &s, "t")).unwrap();
+        assert_eq!(block_on(settings(&db, &a_live())).unwrap(), s);
+        assert_eq!(
+            block_on(settings(&db, &a_test()))
+                .unwrap()
+                .fiscal_year_start_month,
+            1
+        );
+        assert_eq!(
+            block_on(settings(&db, &b_live()))
+                .unwrap()
+                .capitalisation_threshold,
+            None
+        );
+    }
+
+    #[test]
+    fn an_import_writes_all_or_nothing_and_reads_back_by_serial() {
+        let db = two_orgs();
+        let engine = Engine::builtin();
+        let items: Vec<(String, AssetInput, Pinned)> = (0..150)
+            .map(|i| {
+                let a = parse(&laptop(&format!("IMP-{i}")), engine.factors).unwrap();
+                let p = pin(&engine, &a).unwrap();
+                (format!("ast_i{i:03}"), a, p)
+            })
+            .collect();
+        block_on(upsert_all(
+            &db,
+            &a_live(),
+            &items,
+            "2026-12-02T00:00:00.000Z",
+        ))
+        .unwrap();
+        let serials: Vec<&str> = items.iter().map(|(_, a, _)| a.serial.as_str()).collect();
+        assert_eq!(
+            block_on(by_serials(&db, &a_live(), &serials))
+                .unwrap()
+                .len(),
+            150,
+            "two chunks"
+        );
+        assert!(block_on(by_serials(&db, &b_live(), &serials))
+            .unwrap()
+            .is_empty());
+        // A batch that fails part-way (two new assets under one id) writes nothing.
+        let mut bad = items[..2].to_vec();
+        for (i, item) in bad.iter_mut().enumerate() {
+            item.0 = "ast_dup".into();
+            item.1.serial = format!("IMP-NEW-{i}");
+        }
+        assert!(block_on(upsert_all(&db, &a_test(), &bad, "t")).is_err());
+        assert!(
+            block_on(by_serials(&db, &a_test(), &["IMP-NEW-0", "IMP-NEW-1"]))
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -23,6 +23,45 @@ struct Source {
 
 const SOURCES: &[Source] = &[
     Source {
+        set: "InventoryAssets",
+        table: "inventory_assets",
+        scope: "org_id = ?1 AND mode = 'live'",
+        columns: &[
+            ("Id", "id"),
+            ("Serial", "serial"),
+            ("AssetTag", "asset_tag"),
+            ("Name", "name"),
+            ("Category", "json_extract(footprint, '$.category')"),
+            ("ProductId", "json_extract(footprint, '$.product_id')"),
+            ("PurchaseDate", "purchase_date"),
+            ("RetiredDate", "retired_date"),
+            ("EndOfLife", "end_of_life"),
+            ("Ownership", "ownership"),
+            ("Country", "country"),
+            (
+                "ProductionKgCo2e",
+                "json_extract(footprint, '$.production_kg')",
+            ),
+            (
+                "TransportKgCo2e",
+                "json_extract(footprint, '$.transport_kg')",
+            ),
+            (
+                "UseKgCo2ePerYear",
+                "json_extract(footprint, '$.use_kg_per_year')",
+            ),
+            (
+                "EndOfLifeKgCo2e",
+                "json_extract(footprint, '$.end_of_life_kg')",
+            ),
+            ("Source", "json_extract(footprint, '$.source')"),
+            (
+                "FactorSetVersion",
+                "json_extract(footprint, '$.factor_set')",
+            ),
+        ],
+    },
+    Source {
         set: "Calculations",
         table: "certificates",
         scope: "org_id = ?1 AND mode = 'live' AND kind = 'footprint'",

@@ -5,7 +5,7 @@
 // named, and no other tenant or mode seeing any of it.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createKey, ADMIN_TOKEN } from './harness.mjs';
+import { api, assertProblem, createKey, ADMIN_TOKEN, BASE } from './harness.mjs';
 
 let org;
 const assets = [];
@@ -133,6 +133,12 @@ test('pages, filters, deletion, and nobody else sees any of it', async () => {
   assert.ok(retired.body.data.every((a) => a.retired_date));
   const found = await api('GET', '/assets?q=INV-0007', { token: org.key });
   assert.deepEqual(found.body.data.map((a) => a.serial), ['INV-0007']);
+  const feed = await fetch(`${BASE}/api/v1/odata/InventoryAssets?$filter=Serial eq 'INV-0007'`, { headers: { Authorization: `Bearer ${org.key}` } });
+  assert.equal(feed.status, 200);
+  assert.ok(feed.headers.get('x-carbontrace-proof'), 'the read is audited and signed');
+  const [row] = (await feed.json()).value;
+  assert.equal(row.Serial, 'INV-0007');
+  assert.equal(row.ProductionKgCo2e, assets[7].footprint.production_kg);
   const other = await createKey('internal', { org: `Inventory Other ${Date.now()}` });
   assertProblem(await api('GET', `/assets/${assets[0].id}`, { token: other.key }), 404);
   assertProblem(await api('PATCH', `/assets/${assets[0].id}`, { body: { name: 'x' }, token: other.key }), 404);
@@ -147,4 +153,74 @@ test('pages, filters, deletion, and nobody else sees any of it', async () => {
   const v = await api('GET', `/admin/orgs/${org.org_id}/audit/verify`, { token: ADMIN_TOKEN });
   assert.equal(v.body.valid, true);
   assert.ok(v.body.entries >= 240 + 2, `${v.body.entries} audit entries`);
+});
+
+test('imports: each format, a re-import changes nothing, bad rows are listed, a file past the quota is refused whole', async () => {
+  const imp = await createKey('internal', { org: `Import Org ${Date.now()}` });
+  const post = (body, type, query = '') => api('POST', `/assets/import${query}`, { raw: body, headers: { 'Content-Type': type }, token: imp.key });
+  const ours = 'serial,category,purchase_date,country,purchase_cost,currency\nC-1,laptop,2025-01-10,FR,"1,200.00",EUR\nC-2,monitor,2024-06-01,DE,,\nC-3,toaster,2024-06-01,DE,,\n';
+  let r = await post(ours, 'text/csv');
+  assert.equal(r.status, 200, r.text);
+  assert.deepEqual([r.body.format, r.body.created, r.body.unchanged], ['carbontrace', 2, 0]);
+  assert.deepEqual(r.body.errors.map((e) => [e.row, e.field]), [[3, 'category']]);
+  r = await post(ours, 'text/csv');
+  assert.deepEqual([r.body.created, r.body.updated, r.body.unchanged], [0, 0, 2], 're-importing changes nothing');
+  const snipe = { total: 1, rows: [{ id: 7, name: 'Finance 12', asset_tag: 'A-12', serial: 'SN-5CG1', model: { id: 3, name: 'EliteBook 840' },
+    model_number: '6F6H1EA', category: { id: 2, name: 'Laptops' }, manufacturer: { id: 1, name: 'HP' },
+    purchase_date: { date: '2024-05-06', formatted: '06/05/2024' }, purchase_cost: '1,049.00' }] };
+  r = await post(JSON.stringify(snipe), 'application/json');
+  assert.deepEqual([r.body.format, r.body.created], ['snipeit', 1], r.text);
+  const intune = { value: [{ deviceName: 'LT-042', manufacturer: 'Dell Inc.', model: 'Latitude 5420', serialNumber: 'INT-1', enrolledDateTime: '2023-09-14T08:12:00Z', operatingSystem: 'Windows' }] };
+  r = await post(JSON.stringify(intune), 'application/json');
+  assert.deepEqual([r.body.format, r.body.created], ['intune', 1], r.text);
+  const g4it = 'nomEquipementPhysique;modele;quantite;type;dateAchat;dateRetrait;paysDUtilisation;consoElecAnnuelle\nPC-1;OptiPlex 7090;2;Desktop;2022-01-10;2025-02-01;France;120,5\n';
+  r = await post(g4it, 'text/csv');
+  assert.deepEqual([r.body.format, r.body.created], ['g4it', 2], r.text);
+  const all = (await api('GET', '/assets?limit=200', { token: imp.key })).body.data;
+  assert.deepEqual(all.map((a) => a.serial).sort(), ['C-1', 'C-2', 'INT-1', 'PC-1-1', 'PC-1-2', 'SN-5CG1']);
+  const pc = all.find((a) => a.serial === 'PC-1-1');
+  assert.deepEqual([pc.country, pc.yearly_kwh, pc.retired_date], ['FR', 120.5, '2025-02-01']);
+  // A dry run writes nothing.
+  r = await post('serial,category,purchase_date\nD-1,laptop,2025-01-01\n', 'text/csv', '?dry_run=true');
+  assert.deepEqual([r.body.dry_run, r.body.created], [true, 1]);
+  assert.equal((await api('GET', '/assets?q=D-1', { token: imp.key })).body.data.length, 0);
+  // A Free organisation's day is 25: a file of 30 new rows is refused whole.
+  const free = await createKey('free', { org: `Import Free ${Date.now()}` });
+  const big = 'serial,category,purchase_date\n' + Array.from({ length: 30 }, (_, i) => `F-${i},laptop,2025-01-01`).join('\n');
+  const refused = await api('POST', '/assets/import', { raw: big, headers: { 'Content-Type': 'text/csv' }, token: free.key });
+  assertProblem(refused, 429, 'rate_limited');
+  assert.equal((await api('GET', '/assets', { token: free.key })).body.data.length, 0, 'nothing half-written');
+});
+
+test('settings: a fiscal year, a capitalisation threshold and market-based factors change the inventory as the rules say', async () => {
+  const s = await createKey('internal', { org: `Settings Org ${Date.now()}` });
+  const laptop = { serial: 'S-1', category: 'laptop', purchase_date: '2025-02-10', country: 'FR', purchase_cost: 800, currency: 'EUR' };
+  assert.equal((await api('POST', '/assets', { body: laptop, token: s.key })).status, 201);
+  const before = (await api('GET', '/inventory?year=2025', { token: s.key })).body;
+  assert.ok(before.scope3.cat2_capital_goods.value > 0);
+  const put = await api('PUT', '/inventory/settings', { body: { fiscal_year_start_month: 4, capitalisation_threshold: 1000, market_factors: { FR: 0.0 } }, token: s.key });
+  assert.equal(put.status, 200, put.text);
+  assertProblem(await api('PUT', '/inventory/settings', { body: { fiscal_year_start_month: 13 }, token: s.key }), 422);
+  // The fiscal year 2024 runs 2024-04-01 to 2025-03-31 and holds the February purchase.
+  const fy = (await api('GET', '/inventory?year=2024', { token: s.key })).body;
+  assert.deepEqual([fy.period.start, fy.period.end], ['2024-04-01', '2025-03-31']);
+  assert.equal(fy.scope3.cat2_capital_goods.value, 0, 'below the threshold: not capital goods');
+  assert.equal(fy.scope3.cat1_purchased_goods.value, before.scope3.cat2_capital_goods.value);
+  assert.equal(fy.scope2.market_based.value, 0, 'a zero contractual factor');
+  assert.equal(fy.scope2.market_based.note, undefined);
+  assert.ok(fy.scope2.location_based.value > 0);
+  assert.equal((await api('GET', '/inventory/settings', { token: s.key })).body.fiscal_year_start_month, 4);
+});
+
+test('a Blancco erasure of an asset\'s serial retires it and links the erasure', async () => {
+  const target = assets.slice(10).find((a) => !a.retired_date && a.ownership !== 'leased' && a.purchase_date < '2026-01-01');
+  const report = { blancco_data: { description: { document_id: `ER-${target.serial}` },
+    blancco_hardware_report: { system: [{ manufacturer: 'Dell Inc.' }, { model: 'Latitude 5420' }, { chassis_type: 'Notebook' }, { serial: target.serial }],
+      memory: [{ total_memory: 8589934592 }] },
+    blancco_erasure_report: { erasures: [{ erasure: [{ state: 'Successful' }, { erasure_standard_name: 'NIST 800-88 Purge' }, { end_time: '2026-02-03T10:00:00Z' }] }] } } };
+  const r = await api('POST', '/integrations/blancco/sync', { body: { reports: [report] }, token: org.key });
+  assert.equal(r.status, 200, r.text);
+  const after = (await api('GET', `/assets/${target.id}`, { token: org.key })).body;
+  assert.deepEqual([after.status, after.retired_date, after.end_of_life, after.erasure_document_id],
+    ['retired', '2026-02-03', 'reuse', `ER-${target.serial}`]);
 });

@@ -47,7 +47,7 @@ test('service document and strict $metadata', async () => {
   assert.equal(s.headers.get('odata-version'), '4.0', 'exactly one OData-Version');
   assert.match(s.headers.get('content-type'), /^application\/json;odata\.metadata=minimal/);
   assert.equal(s.body['@odata.context'], `${BASE}/api/v1/odata/$metadata`);
-  assert.deepEqual(s.body.value.map((v) => v.name).sort(), ['Assets', 'AuditLog', 'Calculations', 'Certificates']);
+  assert.deepEqual(s.body.value.map((v) => v.name).sort(), ['Assets', 'AuditLog', 'Calculations', 'Certificates', 'InventoryAssets']);
   const m = await get('/$metadata');
   assert.match(m.headers.get('content-type'), /^application\/xml/);
   assert.match(m.text, /^<\?xml version="1.0" encoding="utf-8"\?>\n<edmx:Edmx Version="4.0" xmlns:edmx="http:\/\/docs.oasis-open.org\/odata\/ns\/edmx">/);
@@ -182,7 +182,7 @@ test('proof headers match the audit log and verify with the published proof key'
 test('a real OData v4 client reads the feed', async () => {
   const out = JSON.parse(execFileSync('python3', [new URL('./odata_client.py', import.meta.url).pathname, `${BASE}/api/v1/odata/`, ent.key],
     { encoding: 'utf8', maxBuffer: 1 << 26 }));
-  assert.deepEqual(out.entity_types, ['Assets', 'AuditLog', 'Calculations', 'Certificates']);
+  assert.deepEqual(out.entity_types, ['Assets', 'AuditLog', 'Calculations', 'Certificates', 'InventoryAssets']);
   assert.equal(out.assets.length, ROWS);
   assert.equal(new Set(out.assets).size, ROWS);
   assert.equal(out.laptops.length, ROWS * 3 / 4);
