@@ -55,6 +55,35 @@ for n in (100, 1000):
 json.dump({"usage": {"usage_location": "DEU", "use_time_ratio": 1, "hours_life_time": 35040}}, open(f"{d}/boavizta.json", "w"))
 PY
 
+# The fleet inventory: the bench organisation's 10,000 assets on both servers (imported 1,000
+# rows a call, as a customer would), and a second organisation's 100,000 on workerd directly.
+python3 - "$B" <<'PY'
+import sys
+d = sys.argv[1]
+cats = ["laptop", "desktop", "monitor", "smartphone"]
+countries = ["FR", "DE", "US", "PL", "SE"]
+for f in range(100):
+    with open(f"{d}/assets{f:03}.csv", "w") as out:
+        out.write("serial,category,purchase_date,country,retired_date\n")
+        for i in range(1000):
+            n = f * 1000 + i
+            retired = f"2025-{n % 12 + 1:02}-15" if n % 5 == 0 else ""
+            out.write(f"B-{n:06},{cats[n % 4]},{2022 + n % 3}-{n % 12 + 1:02}-01,{countries[n % 5]},{retired}\n")
+PY
+seed() { # BASE KEY FILES…
+  local base=$1 key=$2; shift 2
+  for f in "$@"; do
+    curl -fsS -X POST "$base/api/v1/assets/import" -H "Authorization: Bearer $key" -H 'Content-Type: text/csv' \
+      --data-binary "@$f" >/dev/null || { log "seeding $f failed"; exit 1; }
+  done
+}
+log "seeding 10,000 assets on each server, 100,000 on workerd directly"
+seed "$DIRECT" "$KEY_DIRECT" "$B"/assets00[0-9].csv
+seed "$WRANGLER" "$KEY_WRANGLER" "$B"/assets00[0-9].csv
+KEY_100K=$(curl -fsS -X POST "$DIRECT/api/v1/admin/keys" -H "Authorization: Bearer $CT_ADMIN_TOKEN" \
+  -H 'Content-Type: application/json' -d '{"org":"bench-100k","plan":"internal"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+seed "$DIRECT" "$KEY_100K" "$B"/assets*.csv
+
 # CPU seconds (user + system) spent so far by a process group's processes.
 cpu_of() { # pids…
   local t=0 p
@@ -112,6 +141,9 @@ for c in 16 1; do
   row "GET /products/search (typo), metered key" "$c" "/api/v1/products/search?q=lattitude%205420" "" keyed
   row "GET /reference/countries" "$c" /api/v1/reference/countries
   row "GET /odata/Calculations page (audited, signed proof)" "$c" "/api/v1/odata/Calculations?\$top=100" "" keyed
+  row "GET /inventory?year=2024, 10,000 assets" "$c" "/api/v1/inventory?year=2024" "" keyed
+  IFS='|' read -r rps p50 p99 cpu _ <<<"$(BENCH_SEQUENTIAL=10 measure inventory100k direct "$c" -H "Authorization: Bearer $KEY_100K" "$DIRECT/api/v1/inventory?year=2024")"
+  echo "| GET /inventory?year=2024, 100,000 assets (workerd direct only) | $rps | $p50 / $p99 | $cpu | | | |"
   IFS='|' read -r rps p50 p99 cpu _ <<<"$(measure boavizta boavizta "$c" -m POST -T application/json -D "$B/boavizta.json" "$BOA/v1/terminal/laptop")"
   echo "| Boavizta API 2.5, POST /v1/terminal/laptop (1 uvicorn worker) | $rps | $p50 / $p99 | $cpu | | | |"
 done

@@ -49,10 +49,9 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         .await
         .step("inventory: reading the settings")?;
     let period = Period::year(year, settings.fiscal_year_start_month);
-    let rows = store::all(&rc.env, &tenant)
+    let assets = store::accounting(&rc.env, &tenant)
         .await
         .step("inventory: reading the assets")?;
-    let assets: Vec<Asset> = rows.iter().filter_map(store::Row::accounting).collect();
     let inv = inventory(&assets, &period, view, &settings);
     if csv {
         let mut resp = http::bytes(200, "text/csv; charset=utf-8", ghg::csv(&inv).into_bytes())?;
@@ -65,6 +64,9 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let mut body = serde_json::to_value(&inv).map_err(|e| ApiError::internal(e.to_string()))?;
     if restate {
+        let rows = store::all(&rc.env, &tenant)
+            .await
+            .step("inventory: reading the assets")?;
         let engine = state::active(&rc.env).await.engine();
         // Each asset pinned again, as it was sent, with today's factors; nothing is stored.
         let current: Vec<Asset> = rows

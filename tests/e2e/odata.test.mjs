@@ -53,7 +53,7 @@ test('service document and strict $metadata', async () => {
   assert.match(m.text, /^<\?xml version="1.0" encoding="utf-8"\?>\n<edmx:Edmx Version="4.0" xmlns:edmx="http:\/\/docs.oasis-open.org\/odata\/ns\/edmx">/);
   // Strict: every entity type has a Key whose property exists and is non-nullable; types are Edm.
   const types = [...m.text.matchAll(/<EntityType Name="(\w+)">([\s\S]*?)<\/EntityType>/g)];
-  assert.equal(types.length, 4);
+  assert.equal(types.length, 5);
   for (const [, name, body] of types) {
     const key = body.match(/<PropertyRef Name="(\w+)"\/>/)[1];
     assert.match(body, new RegExp(`<Property Name="${key}" Type="Edm\\.\\w+" Nullable="false"/>`), name);
