@@ -279,17 +279,7 @@ impl Counter {
 
 /// `YYYY-MM-DD` of a UTC day number (days since 1970-01-01), proleptic Gregorian.
 pub fn day_string(day: i64) -> String {
-    // Howard Hinnant's civil_from_days.
-    let z = day + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::validation::civil_date(day)
 }
 
 /// The rate-limit headers of a response (`X-RateLimit-*` for the day, and the IETF draft's

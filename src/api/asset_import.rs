@@ -29,7 +29,16 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             )])
         })?,
     };
-    let dry_run = rc.query("dry_run").is_some_and(|v| v == "true" || v == "1");
+    let dry_run = match rc.query("dry_run").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(_) => {
+            return Err(ApiError::validation(vec![FieldError::new(
+                "dry_run",
+                "true or false",
+            )]))
+        }
+    };
     let csv = rc
         .header("Content-Type")
         .is_some_and(|c| c.to_ascii_lowercase().starts_with("text/csv"));

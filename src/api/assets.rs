@@ -126,7 +126,7 @@ pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         errors.push(FieldError::new("q", "at most 200 characters"));
     }
     let retired = match rc.query("status").as_deref() {
-        None | Some("") => None,
+        None => None,
         Some("active") => Some(false),
         Some("retired") => Some(true),
         Some(_) => {
@@ -135,7 +135,7 @@ pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         }
     };
     let mut date = |name: &str| {
-        let v = rc.query(name).filter(|v| !v.is_empty());
+        let v = rc.query(name);
         if v.as_deref().is_some_and(|d| epoch_day(d).is_none()) {
             errors.push(FieldError::new(name, "a calendar date YYYY-MM-DD"));
         }

@@ -75,7 +75,8 @@ pub struct AssetInput {
 /// Longest text field of an asset.
 pub const MAX_TEXT: usize = 200;
 
-const FIELDS: &[&str] = &[
+/// The fields of an asset as sent (also the names of the columns that store them).
+pub const FIELDS: &[&str] = &[
     "serial",
     "asset_tag",
     "name",

@@ -73,7 +73,11 @@ impl Settings {
         );
         let month = match o.get("fiscal_year_start_month") {
             None | Some(Value::Null) => 1,
-            Some(v) => match v.as_u64().filter(|m| (1..=12).contains(m)) {
+            // A JSON number: `4.0` is as whole as `4`.
+            Some(v) => match v
+                .as_f64()
+                .filter(|m| m.fract() == 0.0 && (1.0..=12.0).contains(m))
+            {
                 Some(m) => m as u32,
                 None => {
                     errors.push(FieldError::new(
@@ -677,7 +681,7 @@ mod tests {
     fn settings_are_validated() {
         let known = |c: &str| (c.len() == 2).then(|| c.to_ascii_uppercase());
         let s = Settings::parse(
-            &serde_json::json!({"fiscal_year_start_month": 4, "capitalisation_threshold": 1000, "market_factors": {"fr": 0.02}}),
+            &serde_json::json!({"fiscal_year_start_month": 4.0, "capitalisation_threshold": 1000, "market_factors": {"fr": 0.02}}),
             known,
         )
         .unwrap();

@@ -131,8 +131,9 @@ fn records(text: &str) -> Result<Vec<Map<String, Value>>, FieldError> {
         ','
     };
     let mut rows = csv_rows(text, sep)?.into_iter();
+    // An empty file is an empty import.
     let Some(header) = rows.next() else {
-        return Err(FieldError::new("body", "no header row"));
+        return Ok(Vec::new());
     };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
     Ok(rows
@@ -496,6 +497,10 @@ mod tests {
         );
         assert_eq!(a[0]["yearly_kwh"], 120.5);
         assert!(read("{}", false, None).is_err());
+        assert!(
+            read("", true, None).unwrap().1.is_empty(),
+            "an empty file is an empty import"
+        );
         assert!(
             read("[1,2]", false, Some(Format::CarbonTrace)).unwrap().1[0]
                 .as_object()

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::db::{Db, Result, Stmt};
 use super::{row, Owner, Tenant};
-use crate::inventory::asset::{AssetInput, EndOfLife, Ownership, Pinned};
+use crate::inventory::asset::{AssetInput, EndOfLife, Ownership, Pinned, FIELDS};
 use crate::inventory::ghg::{Asset, Settings};
 use crate::validation::{civil_date, epoch_day};
 
@@ -15,28 +15,9 @@ const COLUMNS: &str = "id, serial, asset_tag, name, product_id, brand, model, mp
 purchase_date, retired_date, end_of_life, ownership, lease_start, lease_end, country, yearly_kwh, \
 purchase_cost, currency, expected_lifetime_years, footprint, erasure_document_id, created_at, updated_at";
 
-/// The columns an asset as sent fills (the upsert's comparison: any change re-pins it).
-const INPUT: [&str; 19] = [
-    "asset_tag",
-    "name",
-    "product_id",
-    "brand",
-    "model",
-    "mpn",
-    "category",
-    "purchase_date",
-    "retired_date",
-    "end_of_life",
-    "ownership",
-    "lease_start",
-    "lease_end",
-    "country",
-    "yearly_kwh",
-    "purchase_cost",
-    "currency",
-    "expected_lifetime_years",
-    "serial",
-];
+/// The columns an asset as sent fills, named as its fields (the upsert's comparison: any
+/// change re-pins it).
+const INPUT: &[&str] = FIELDS;
 
 /// A stored asset.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
