@@ -151,22 +151,24 @@ fn records(text: &str) -> Result<Vec<Map<String, Value>>, FieldError> {
 /// The rows of a JSON document: an array, or the list inside Snipe-IT's `{rows}` or Graph's
 /// `{value}`.
 fn json_rows(v: Value) -> Result<Vec<Map<String, Value>>, FieldError> {
+    let shape = || {
+        FieldError::new(
+            "body",
+            "an array of rows, or one of {\"rows\": […]}, {\"value\": […]}",
+        )
+    };
     let list = match v {
         Value::Array(a) => a,
-        Value::Object(mut o) => match o
-            .remove("rows")
-            .or_else(|| o.remove("value"))
-            .or_else(|| o.remove("assets"))
-        {
-            Some(Value::Array(a)) => a,
-            _ => {
-                return Err(FieldError::new(
-                    "body",
-                    "an array of rows, or {\"rows\": […]} / {\"value\": […]}",
-                ))
+        Value::Object(mut o) => {
+            let mut lists = ["rows", "value", "assets"]
+                .iter()
+                .filter_map(|k| o.remove(*k));
+            match (lists.next(), lists.next()) {
+                (Some(Value::Array(a)), None) => a,
+                _ => return Err(shape()),
             }
-        },
-        _ => return Err(FieldError::new("body", "an array of rows")),
+        }
+        _ => return Err(shape()),
     };
     if list.len() > MAX_ROWS {
         return Err(FieldError::new(
@@ -174,13 +176,16 @@ fn json_rows(v: Value) -> Result<Vec<Map<String, Value>>, FieldError> {
             format!("more than {MAX_ROWS} rows (limit)"),
         ));
     }
-    Ok(list
-        .into_iter()
-        .map(|r| match r {
-            Value::Object(o) => o,
-            _ => Map::new(),
+    list.into_iter()
+        .enumerate()
+        .map(|(i, r)| match r {
+            Value::Object(o) => Ok(o),
+            _ => Err(FieldError::new(
+                "body",
+                format!("row {} is not an object", i + 1),
+            )),
         })
-        .collect())
+        .collect()
 }
 
 /// Which format a first row looks like.
@@ -501,11 +506,13 @@ mod tests {
             read("", true, None).unwrap().1.is_empty(),
             "an empty file is an empty import"
         );
+        assert!(read("[1,2]", false, Some(Format::CarbonTrace))
+            .unwrap_err()
+            .message
+            .contains("row 1"));
         assert!(
-            read("[1,2]", false, Some(Format::CarbonTrace)).unwrap().1[0]
-                .as_object()
-                .unwrap()
-                .is_empty()
+            read(r#"{"rows": [], "value": []}"#, false, None).is_err(),
+            "one list, not two"
         );
     }
 }
