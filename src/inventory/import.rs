@@ -122,6 +122,15 @@ pub fn csv_rows(text: &str, sep: char) -> Result<Vec<Vec<String>>, FieldError> {
     Ok(rows)
 }
 
+/// The serial's column in each format's CSV: a header naming none of them is not an asset list.
+const SERIAL_COLUMNS: [&str; 5] = [
+    "serial",
+    "Serial",
+    "serialNumber",
+    "Serial number",
+    "nomEquipementPhysique",
+];
+
 /// CSV rows as objects keyed by the header row.
 fn records(text: &str) -> Result<Vec<Map<String, Value>>, FieldError> {
     let first = text.lines().next().unwrap_or("");
@@ -136,6 +145,15 @@ fn records(text: &str) -> Result<Vec<Map<String, Value>>, FieldError> {
         return Ok(Vec::new());
     };
     let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
+    if !header.iter().any(|h| SERIAL_COLUMNS.contains(&h.as_str())) {
+        return Err(FieldError::new(
+            "body",
+            format!(
+                "the header row names no serial column (one of: {})",
+                SERIAL_COLUMNS.join(", ")
+            ),
+        ));
+    }
     Ok(rows
         .map(|r| {
             header
@@ -502,6 +520,13 @@ mod tests {
         );
         assert_eq!(a[0]["yearly_kwh"], 120.5);
         assert!(read("{}", false, None).is_err());
+        assert!(
+            read("null", true, None)
+                .unwrap_err()
+                .message
+                .contains("serial column"),
+            "a header without a serial column is not an asset list"
+        );
         assert!(
             read("", true, None).unwrap().1.is_empty(),
             "an empty file is an empty import"
