@@ -91,7 +91,8 @@ test('an export deleted while it is being built stays deleted, with no archive l
   // The runner finishes, finds its `done` refused, and removes what it wrote.
   const log = `${process.env.CT_STATE_DIR}/wrangler.log`;
   await eventually(() => readFileSync(log, 'utf8').includes(`exports ${id}: left \`running\` while it ran; discarding`),
-    { ms: 60000, what: 'the runner to finish' });
+    // 300,000 rows take 20–60 s to archive on a loaded 2-core runner: wait for them, up to 2 min.
+    { ms: 120000, what: 'the runner to finish' });
   const [row] = await d1(`SELECT status, bytes, manifest FROM exports WHERE id = '${id}'`);
   assert.deepEqual(row, { status: 'deleted', bytes: null, manifest: null });
   assertProblem(await api('GET', `/exports/${id}?download=1`, { token: org.key }), 410, 'export_gone');
