@@ -13,7 +13,7 @@
 # target/e2e-artefacts/.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-python3 -c "import schemathesis" 2>/dev/null || pip install -q schemathesis==4.32.5 >&2
+python3 -c "import schemathesis" 2>/dev/null || pip install -q schemathesis==4.32.5 hypothesis==6.170.17 >&2
 key=$(curl -fsS -X POST "$CT_BASE_URL/api/v1/admin/keys" -H "Authorization: Bearer $CT_ADMIN_TOKEN" \
   -H 'Content-Type: application/json' -d '{"org":"contract","plan":"internal"}' \
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["key"])')

@@ -8,9 +8,9 @@ requests would fail for that reason alone. Idempotency has its own end-to-end te
 `ast.parse` is serialised across the run's worker threads. CPython 3.11 keeps the AST
 constructor's recursion counter in per-interpreter state, shared by threads (see CPython issue
 gh-106905, reported from threaded programs), so two threads parsing at once can fail with
-"SystemError: AST constructor recursion depth mismatch". Hypothesis parses the source of lambdas to describe strategies, and with
-`--workers 2` on this machine's Python 3.11.7 one contract run crashed that way on
-GET /exports/{id}: an error of the test tool, not of the API."""
+"SystemError: AST constructor recursion depth mismatch". Hypothesis parses the source of
+lambdas to describe strategies, and with `--workers 2` on this machine's Python 3.11.7 one
+contract run crashed that way on GET /exports/{id}: an error of the test tool, not of the API."""
 
 import ast
 import functools
