@@ -81,16 +81,24 @@ pub enum Kind {
     Report,
     Export,
     BlanccoPull,
+    /// A fleet-inventory import of more than 1,000 rows (`jobs::asset_import`).
+    AssetImport,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Report, Kind::Export, Kind::BlanccoPull];
+    pub const ALL: [Kind; 4] = [
+        Kind::Report,
+        Kind::Export,
+        Kind::BlanccoPull,
+        Kind::AssetImport,
+    ];
 
     pub const fn table(self) -> &'static str {
         match self {
             Kind::Report => "reports",
             Kind::Export => "exports",
             Kind::BlanccoPull => "integration_jobs",
+            Kind::AssetImport => "inventory_imports",
         }
     }
 
@@ -100,6 +108,7 @@ impl Kind {
             Kind::Report => "report",
             Kind::Export => "export",
             Kind::BlanccoPull => "blancco.pull",
+            Kind::AssetImport => "assets.import",
         }
     }
 }
@@ -113,6 +122,9 @@ pub enum JobError {
     /// Will fail the same way every time (bad input, an empty fleet, rejected credentials):
     /// the row ends `failed` with this reason.
     Permanent(String),
+    /// The job's row left `running` while it ran (deleted, or taken over by the sweep): the
+    /// run stops early, undoes what it left behind, and its message is acknowledged.
+    Abandoned,
 }
 
 impl JobError {
@@ -123,6 +135,7 @@ impl JobError {
     pub fn reason(&self) -> &str {
         match self {
             JobError::Transient(r) | JobError::Permanent(r) => r,
+            JobError::Abandoned => "the job left `running` while it ran",
         }
     }
 }
@@ -202,7 +215,8 @@ mod tests {
     #[test]
     fn every_kind_has_its_own_table() {
         let mut tables: Vec<_> = Kind::ALL.iter().map(|k| k.table()).collect();
+        tables.sort();
         tables.dedup();
-        assert_eq!(tables.len(), 3);
+        assert_eq!(tables.len(), Kind::ALL.len());
     }
 }

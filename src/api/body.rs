@@ -19,6 +19,11 @@ impl RequestCtx {
 
     /// The raw body of a JSON request, after the media-type and size checks.
     pub async fn body_bytes(&mut self) -> Result<Vec<u8>, ApiError> {
+        self.body_bytes_within(MAX_BODY_BYTES).await
+    }
+
+    /// [`Self::body_bytes`] with an endpoint's own size limit (asset imports: 20 MiB).
+    pub async fn body_bytes_within(&mut self, limit: usize) -> Result<Vec<u8>, ApiError> {
         if let Some(ct) = self.header("Content-Type") {
             let media = ct
                 .split(';')
@@ -30,7 +35,7 @@ impl RequestCtx {
                 return Err(ApiError::unsupported_media_type(&ct));
             }
         }
-        self.raw_body().await
+        self.raw_body_within(limit).await
     }
 
     /// The raw body, whatever its media type, never more than [`MAX_BODY_BYTES`].
@@ -39,15 +44,20 @@ impl RequestCtx {
     /// under the limit is safe (and is the fast path). Without one (`Transfer-Encoding:
     /// chunked`) the body is streamed and the read stops at the first chunk past the limit.
     pub async fn raw_body(&mut self) -> Result<Vec<u8>, ApiError> {
+        self.raw_body_within(MAX_BODY_BYTES).await
+    }
+
+    /// [`Self::raw_body`] with an endpoint's own size limit.
+    pub async fn raw_body_within(&mut self, limit: usize) -> Result<Vec<u8>, ApiError> {
         let declared = self
             .header("Content-Length")
             .and_then(|l| l.trim().parse::<usize>().ok());
         match declared {
-            Some(len) if len > MAX_BODY_BYTES => Err(ApiError::payload_too_large(MAX_BODY_BYTES)),
+            Some(len) if len > limit => Err(ApiError::payload_too_large(limit)),
             Some(_) => {
                 let bytes = self.req.bytes().await.map_err(unreadable)?;
-                if bytes.len() > MAX_BODY_BYTES {
-                    return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+                if bytes.len() > limit {
+                    return Err(ApiError::payload_too_large(limit));
                 }
                 Ok(bytes)
             }
@@ -59,8 +69,8 @@ impl RequestCtx {
                 let mut body = Vec::new();
                 while let Some(chunk) = stream.next().await {
                     let chunk = chunk.map_err(unreadable)?;
-                    if body.len() + chunk.len() > MAX_BODY_BYTES {
-                        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+                    if body.len() + chunk.len() > limit {
+                        return Err(ApiError::payload_too_large(limit));
                     }
                     body.extend_from_slice(&chunk);
                 }

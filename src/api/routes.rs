@@ -102,6 +102,7 @@ routes! {
     AssetCreate:              Keyed         "POST"   "assets"                             => assets::create(rc);
     AssetList:                Keyed         "GET"    "assets"                             => assets::list(rc);
     AssetImport:              Keyed         "POST"   "assets/import"                      => asset_import::create(rc);
+    AssetImportJob:           Keyed         "GET"    "assets/import/{id}"                 => asset_import::status(rc, p.id());
     Asset:                    Keyed         "GET"    "assets/{id}"                        => assets::get(rc, p.id());
     AssetPatch:               Keyed         "PATCH"  "assets/{id}"                        => assets::patch(rc, p.id());
     AssetDelete:              Keyed         "DELETE" "assets/{id}"                        => assets::delete(rc, p.id());

@@ -134,11 +134,7 @@ mod tests {
     use serde_json::json;
 
     fn engine() -> Engine<'static> {
-        Engine {
-            factors: crate::factors::FactorSet::builtin(),
-            catalogue: crate::catalog::Catalogue::builtin(),
-            model: crate::lca::model::Model::builtin(),
-        }
+        Engine::builtin()
     }
 
     #[test]

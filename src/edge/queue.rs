@@ -21,6 +21,8 @@ pub enum Job {
     BlanccoPull { id: String },
     /// Build an organisation's GDPR export archive.
     Export { id: String },
+    /// Import a large asset file into the fleet inventory, a chunk at a time.
+    AssetImport { id: String },
 }
 
 impl Job {
@@ -31,6 +33,7 @@ impl Job {
             Kind::Report => Job::Report { id },
             Kind::Export => Job::Export { id },
             Kind::BlanccoPull => Job::BlanccoPull { id },
+            Kind::AssetImport => Job::AssetImport { id },
         }
     }
 
@@ -40,6 +43,7 @@ impl Job {
             Job::Report { id } => Some((Kind::Report, id)),
             Job::Export { id } => Some((Kind::Export, id)),
             Job::BlanccoPull { id } => Some((Kind::BlanccoPull, id)),
+            Job::AssetImport { id } => Some((Kind::AssetImport, id)),
             Job::Probe { .. } | Job::Audit(_) => None,
         }
     }

@@ -47,7 +47,7 @@ impl Format {
 }
 
 /// One row's problem: its number (1 = the first data row) and the field.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub row: usize,
     pub field: String,
@@ -64,62 +64,90 @@ impl RowError {
     }
 }
 
-/// Split CSV text into rows of fields (RFC 4180: quoted fields, doubled quotes, CRLF or LF),
-/// with `sep` between fields.
-pub fn csv_rows(text: &str, sep: char) -> Result<Vec<Vec<String>>, FieldError> {
-    let mut rows = Vec::new();
-    let mut row: Vec<String> = Vec::new();
-    let mut field = String::new();
-    let mut quoted = false;
-    let mut chars = text.trim_start_matches('\u{feff}').chars().peekable();
-    let too_long = || FieldError::new("body", format!("a field longer than {MAX_FIELD} bytes"));
-    while let Some(c) = chars.next() {
+/// A CSV's rows one at a time (RFC 4180: quoted fields, doubled quotes, CRLF or LF), with
+/// `sep` between fields; blank rows are skipped. Bounded per field and per row, and it never
+/// holds more than the row it is reading: a 100,000-row file streams through it.
+pub struct CsvRows<'a> {
+    chars: std::iter::Peekable<std::str::Chars<'a>>,
+    sep: char,
+    failed: bool,
+}
+
+impl<'a> CsvRows<'a> {
+    pub fn new(text: &'a str, sep: char) -> Self {
+        CsvRows {
+            chars: text.trim_start_matches('\u{feff}').chars().peekable(),
+            sep,
+            failed: false,
+        }
+    }
+
+    fn row(&mut self) -> Option<Result<Vec<String>, FieldError>> {
+        self.chars.peek()?;
+        let mut row: Vec<String> = Vec::new();
+        let mut field = String::new();
+        let mut quoted = false;
+        while let Some(c) = self.chars.next() {
+            if quoted {
+                match c {
+                    '"' if self.chars.peek() == Some(&'"') => {
+                        self.chars.next();
+                        field.push('"');
+                    }
+                    '"' => quoted = false,
+                    _ => field.push(c),
+                }
+            } else {
+                match c {
+                    '"' if field.is_empty() => quoted = true,
+                    c if c == self.sep => row.push(std::mem::take(&mut field)),
+                    '\r' if self.chars.peek() == Some(&'\n') => {}
+                    '\n' => {
+                        row.push(field);
+                        return Some(Ok(row));
+                    }
+                    _ => field.push(c),
+                }
+            }
+            if field.len() > MAX_FIELD {
+                return Some(Err(FieldError::new(
+                    "body",
+                    format!("a field longer than {MAX_FIELD} bytes"),
+                )));
+            }
+            if row.len() > MAX_COLUMNS {
+                return Some(Err(FieldError::new(
+                    "body",
+                    format!("more than {MAX_COLUMNS} columns"),
+                )));
+            }
+        }
         if quoted {
-            match c {
-                '"' if chars.peek() == Some(&'"') => {
-                    chars.next();
-                    field.push('"');
-                }
-                '"' => quoted = false,
-                _ => field.push(c),
-            }
-        } else {
-            match c {
-                '"' if field.is_empty() => quoted = true,
-                c if c == sep => row.push(std::mem::take(&mut field)),
-                '\r' if chars.peek() == Some(&'\n') => {}
-                '\n' => {
-                    row.push(std::mem::take(&mut field));
-                    rows.push(std::mem::take(&mut row));
-                }
-                _ => field.push(c),
-            }
+            return Some(Err(FieldError::new("body", "a quoted field is not closed")));
         }
-        if field.len() > MAX_FIELD {
-            return Err(too_long());
-        }
-        if row.len() > MAX_COLUMNS {
-            return Err(FieldError::new(
-                "body",
-                format!("more than {MAX_COLUMNS} columns"),
-            ));
-        }
-        if rows.len() > MAX_ROWS + 1 {
-            return Err(FieldError::new(
-                "body",
-                format!("more than {MAX_ROWS} rows (limit)"),
-            ));
-        }
-    }
-    if quoted {
-        return Err(FieldError::new("body", "a quoted field is not closed"));
-    }
-    if !field.is_empty() || !row.is_empty() {
         row.push(field);
-        rows.push(row);
+        Some(Ok(row))
     }
-    rows.retain(|r| r.iter().any(|f| !f.trim().is_empty()));
-    Ok(rows)
+}
+
+impl Iterator for CsvRows<'_> {
+    type Item = Result<Vec<String>, FieldError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        loop {
+            match self.row()? {
+                Ok(r) if r.iter().all(|f| f.trim().is_empty()) => continue,
+                Ok(r) => return Some(Ok(r)),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
 }
 
 /// The serial's column in each format's CSV: a header naming none of them is not an asset list.
@@ -131,79 +159,95 @@ const SERIAL_COLUMNS: [&str; 5] = [
     "nomEquipementPhysique",
 ];
 
-/// CSV rows as objects keyed by the header row.
-fn records(text: &str) -> Result<Vec<Map<String, Value>>, FieldError> {
-    let first = text.lines().next().unwrap_or("");
-    let sep = if first.matches(';').count() > first.matches(',').count() {
-        ';'
-    } else {
-        ','
-    };
-    let mut rows = csv_rows(text, sep)?.into_iter();
-    // An empty file is an empty import.
-    let Some(header) = rows.next() else {
-        return Ok(Vec::new());
-    };
-    let header: Vec<String> = header.iter().map(|h| h.trim().to_string()).collect();
-    if !header.iter().any(|h| SERIAL_COLUMNS.contains(&h.as_str())) {
-        return Err(FieldError::new(
-            "body",
-            format!(
-                "the header row names no serial column (one of: {})",
-                SERIAL_COLUMNS.join(", ")
-            ),
-        ));
-    }
-    Ok(rows
-        .map(|r| {
-            header
-                .iter()
-                .zip(r)
-                .filter(|(_, v)| !v.trim().is_empty())
-                .map(|(h, v)| (h.clone(), Value::String(v.trim().to_string())))
-                .collect()
-        })
-        .collect())
+/// A file's rows as objects, one at a time: a CSV's keyed by its header row, a JSON
+/// document's from an array or the list inside Snipe-IT's `{rows}` or Graph's `{value}`
+/// (kept as raw slices of the text until each row's turn).
+enum SourceRows<'a> {
+    Csv {
+        header: Vec<String>,
+        rows: CsvRows<'a>,
+    },
+    Json(std::iter::Enumerate<std::vec::IntoIter<&'a serde_json::value::RawValue>>),
 }
 
-/// The rows of a JSON document: an array, or the list inside Snipe-IT's `{rows}` or Graph's
-/// `{value}`.
-fn json_rows(v: Value) -> Result<Vec<Map<String, Value>>, FieldError> {
-    let shape = || {
-        FieldError::new(
-            "body",
-            "an array of rows, or one of {\"rows\": […]}, {\"value\": […]}",
-        )
-    };
-    let list = match v {
-        Value::Array(a) => a,
-        Value::Object(mut o) => {
-            let mut lists = ["rows", "value", "assets"]
-                .iter()
-                .filter_map(|k| o.remove(*k));
-            match (lists.next(), lists.next()) {
-                (Some(Value::Array(a)), None) => a,
-                _ => return Err(shape()),
+impl<'a> SourceRows<'a> {
+    fn open(body: &'a str, csv: bool) -> Result<SourceRows<'a>, FieldError> {
+        if csv {
+            let first = body.lines().next().unwrap_or("");
+            let sep = if first.matches(';').count() > first.matches(',').count() {
+                ';'
+            } else {
+                ','
+            };
+            let mut rows = CsvRows::new(body, sep);
+            let header: Vec<String> = match rows.next() {
+                // An empty file is an empty import.
+                None => Vec::new(),
+                Some(h) => h?.iter().map(|h| h.trim().to_string()).collect(),
+            };
+            if !header.is_empty() && !header.iter().any(|h| SERIAL_COLUMNS.contains(&h.as_str())) {
+                return Err(FieldError::new(
+                    "body",
+                    format!(
+                        "the header row names no serial column (one of: {})",
+                        SERIAL_COLUMNS.join(", ")
+                    ),
+                ));
+            }
+            return Ok(SourceRows::Csv { header, rows });
+        }
+        let shape = || {
+            FieldError::new(
+                "body",
+                "an array of rows, or one of {\"rows\": […]}, {\"value\": […]}",
+            )
+        };
+        // The top level is read as raw slices: no row is parsed before its turn.
+        type Raw<'r> = &'r serde_json::value::RawValue;
+        let top: Raw = serde_json::from_str(body)
+            .map_err(|e| FieldError::new("body", format!("not JSON: {e}")))?;
+        let list: Vec<Raw> = match top.get().trim_start().as_bytes().first() {
+            Some(b'[') => serde_json::from_str(top.get()).map_err(|_| shape())?,
+            Some(b'{') => {
+                let o: std::collections::BTreeMap<String, Raw> =
+                    serde_json::from_str(top.get()).map_err(|_| shape())?;
+                let mut lists = ["rows", "value", "assets"].iter().filter_map(|k| o.get(*k));
+                match (lists.next(), lists.next()) {
+                    (Some(raw), None) => serde_json::from_str(raw.get()).map_err(|_| shape())?,
+                    _ => return Err(shape()),
+                }
+            }
+            _ => return Err(shape()),
+        };
+        Ok(SourceRows::Json(list.into_iter().enumerate()))
+    }
+}
+
+impl Iterator for SourceRows<'_> {
+    type Item = Result<Map<String, Value>, FieldError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            SourceRows::Csv { header, rows } => Some(rows.next()?.map(|r| {
+                header
+                    .iter()
+                    .zip(r)
+                    .filter(|(_, v)| !v.trim().is_empty())
+                    .map(|(h, v)| (h.clone(), Value::String(v.trim().to_string())))
+                    .collect()
+            })),
+            SourceRows::Json(list) => {
+                let (i, raw) = list.next()?;
+                Some(match serde_json::from_str::<Value>(raw.get()) {
+                    Ok(Value::Object(o)) => Ok(o),
+                    _ => Err(FieldError::new(
+                        "body",
+                        format!("row {} is not an object", i + 1),
+                    )),
+                })
             }
         }
-        _ => return Err(shape()),
-    };
-    if list.len() > MAX_ROWS {
-        return Err(FieldError::new(
-            "body",
-            format!("more than {MAX_ROWS} rows (limit)"),
-        ));
     }
-    list.into_iter()
-        .enumerate()
-        .map(|(i, r)| match r {
-            Value::Object(o) => Ok(o),
-            _ => Err(FieldError::new(
-                "body",
-                format!("row {} is not an object", i + 1),
-            )),
-        })
-        .collect()
 }
 
 /// Which format a first row looks like.
@@ -413,26 +457,115 @@ fn country_from_name(name: &str) -> Option<&'static str> {
     })
 }
 
+/// Rows in one chunk of a staged import (and the most a synchronous import takes).
+pub const CHUNK_ROWS: usize = MAX_ROWS;
+/// Most assets one import file may hold (beyond [`MAX_ROWS`] it is imported as a job).
+pub const MAX_JOB_ROWS: usize = 100_000;
+/// Largest import file.
+pub const MAX_JOB_BYTES: usize = 20 * 1024 * 1024;
+
+/// The asset bodies of a file: in memory up to [`MAX_ROWS`], else staged for a job.
+#[derive(Debug)]
+pub enum Assets {
+    Inline(Vec<Value>),
+    Staged(Staged),
+}
+
+/// A large file's asset bodies, one JSON object per line, cut into chunks of [`CHUNK_ROWS`]
+/// lines: what the import job reads back a chunk at a time (a ranged read), so its memory
+/// stays bounded whatever the file's size.
+#[derive(Debug)]
+pub struct Staged {
+    pub ndjson: String,
+    /// Byte offset of each chunk's first line, then the end: chunk `k` is
+    /// `bounds[k]..bounds[k + 1]`.
+    pub bounds: Vec<usize>,
+    pub rows: usize,
+}
+
+impl Staged {
+    fn push(&mut self, body: &Value) {
+        if self.rows.is_multiple_of(CHUNK_ROWS) {
+            self.bounds.push(self.ndjson.len());
+        }
+        self.ndjson.push_str(&body.to_string());
+        self.ndjson.push('\n');
+        self.rows += 1;
+    }
+}
+
+/// Collects asset bodies: in memory until there are more than [`MAX_ROWS`], then as NDJSON.
+struct Sink {
+    inline: Vec<Value>,
+    staged: Option<Staged>,
+    limit: usize,
+}
+
+impl Sink {
+    fn push(&mut self, body: Value) -> Result<(), FieldError> {
+        let count = self.inline.len() + self.staged.as_ref().map_or(0, |s| s.rows) + 1;
+        if count > self.limit {
+            return Err(FieldError::new(
+                "body",
+                format!("more than {} assets (limit)", self.limit),
+            ));
+        }
+        if let Some(staged) = &mut self.staged {
+            staged.push(&body);
+        } else if self.inline.len() < MAX_ROWS {
+            self.inline.push(body);
+        } else {
+            let mut staged = Staged {
+                ndjson: String::new(),
+                bounds: Vec::new(),
+                rows: 0,
+            };
+            for b in self.inline.drain(..) {
+                staged.push(&b);
+            }
+            staged.push(&body);
+            self.staged = Some(staged);
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Assets {
+        match self.staged {
+            Some(mut s) => {
+                s.bounds.push(s.ndjson.len());
+                Assets::Staged(s)
+            }
+            None => Assets::Inline(self.inline),
+        }
+    }
+}
+
 /// The asset bodies of a file, in its rows' order, and the format read. `csv`: the body is
-/// CSV text (else JSON). G4IT rows with `quantite` n > 1 become n assets (`<name>-1` …).
+/// CSV text (else JSON). G4IT rows with `quantite` n > 1 become n assets (`<name>-1` …). At
+/// most `limit` assets: up to [`MAX_ROWS`] they are returned in memory, beyond that staged
+/// (`Assets::Staged`) without ever holding more than one source row parsed.
 pub fn read(
     body: &str,
     csv: bool,
     format: Option<Format>,
-) -> Result<(Format, Vec<Value>), FieldError> {
-    let rows = if csv {
-        records(body)?
-    } else {
-        let v: Value = serde_json::from_str(body)
-            .map_err(|e| FieldError::new("body", format!("not JSON: {e}")))?;
-        json_rows(v)?
+    limit: usize,
+) -> Result<(Format, Assets), FieldError> {
+    let mut rows = SourceRows::open(body, csv)?.peekable();
+    let format = match (format, rows.peek()) {
+        (Some(f), _) => f,
+        (None, Some(Ok(first))) => detect(first),
+        (None, _) => Format::CarbonTrace,
     };
-    let format = format.unwrap_or_else(|| rows.first().map(detect).unwrap_or(Format::CarbonTrace));
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
-        let a = map(format, r);
+    let mut sink = Sink {
+        inline: Vec::new(),
+        staged: None,
+        limit,
+    };
+    for r in rows {
+        let r = r?;
+        let a = map(format, &r);
         let copies = match format {
-            Format::G4it => number(r, &["quantite"])
+            Format::G4it => number(&r, &["quantite"])
                 .and_then(|q| q.as_f64())
                 .unwrap_or(1.0),
             _ => 1.0,
@@ -447,24 +580,46 @@ pub fn read(
                 {
                     c.insert("serial".into(), Value::from(s));
                 }
-                out.push(Value::Object(c));
+                sink.push(Value::Object(c))?;
             }
         } else {
-            out.push(Value::Object(a));
-        }
-        if out.len() > MAX_ROWS {
-            return Err(FieldError::new(
-                "body",
-                format!("more than {MAX_ROWS} assets (limit)"),
-            ));
+            sink.push(Value::Object(a))?;
         }
     }
-    Ok((format, out))
+    Ok((format, sink.finish()))
+}
+
+/// One staged chunk's asset bodies (its lines, as [`Staged`] wrote them).
+pub fn chunk(ndjson: &str) -> Result<Vec<Value>, FieldError> {
+    ndjson
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            serde_json::from_str(l)
+                .map_err(|e| FieldError::new("body", format!("a staged row is not JSON: {e}")))
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn csv_rows(text: &str, sep: char) -> Result<Vec<Vec<String>>, FieldError> {
+        CsvRows::new(text, sep).collect()
+    }
+
+    /// A file read with the synchronous limit, in memory.
+    fn read(
+        body: &str,
+        csv: bool,
+        format: Option<Format>,
+    ) -> Result<(Format, Vec<Value>), FieldError> {
+        match super::read(body, csv, format, MAX_ROWS)? {
+            (f, Assets::Inline(a)) => Ok((f, a)),
+            (_, Assets::Staged(_)) => unreachable!("at most MAX_ROWS assets are staged"),
+        }
+    }
 
     #[test]
     fn csv_quotes_separators_and_bounds() {
@@ -475,8 +630,11 @@ mod tests {
         );
         assert!(csv_rows("\"open", ',').is_err());
         assert!(csv_rows(&"x".repeat(MAX_FIELD + 1), ',').is_err());
-        let many = "a\n".repeat(MAX_ROWS + 5);
-        assert!(csv_rows(&many, ',').unwrap_err().message.contains("rows"));
+        let many = format!("serial\n{}", "a\n".repeat(MAX_ROWS + 5));
+        assert!(read(&many, true, None)
+            .unwrap_err()
+            .message
+            .contains("assets (limit)"));
         assert!(csv_rows(&",".repeat(MAX_COLUMNS + 1), ',').is_err());
     }
 
@@ -539,5 +697,58 @@ mod tests {
             read(r#"{"rows": [], "value": []}"#, false, None).is_err(),
             "one list, not two"
         );
+    }
+
+    #[test]
+    fn large_files_are_staged_in_chunks_without_losing_a_row() {
+        let n = 2 * CHUNK_ROWS + 17;
+        let mut csv = String::from("serial;category;purchase_date\n");
+        for i in 0..n {
+            csv.push_str(&format!("S{i};laptop;2024-01-02\n"));
+        }
+        let (f, staged) = match super::read(&csv, true, None, MAX_JOB_ROWS).unwrap() {
+            (f, Assets::Staged(s)) => (f, s),
+            (_, Assets::Inline(_)) => panic!("more than MAX_ROWS assets are staged"),
+        };
+        assert_eq!((f, staged.rows), (Format::CarbonTrace, n));
+        assert_eq!(staged.bounds.len(), 4, "three chunks and the end");
+        let mut serials = Vec::new();
+        for k in 0..3 {
+            let part = &staged.ndjson[staged.bounds[k]..staged.bounds[k + 1]];
+            let rows = chunk(part).unwrap();
+            assert_eq!(rows.len(), if k < 2 { CHUNK_ROWS } else { 17 });
+            serials.extend(
+                rows.iter()
+                    .map(|r| r["serial"].as_str().unwrap().to_string()),
+            );
+        }
+        assert_eq!(serials.first().map(String::as_str), Some("S0"));
+        assert_eq!(serials.len(), n);
+        assert_eq!(serials.last().unwrap(), &format!("S{}", n - 1));
+        // The same as JSON, and a file past the job limit is refused whole.
+        let json = format!(
+            "[{}]",
+            (0..CHUNK_ROWS + 1)
+                .map(|i| format!(
+                    r#"{{"serial":"J{i}","category":"laptop","purchase_date":"2024-01-02"}}"#
+                ))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(matches!(
+            super::read(&json, false, None, MAX_JOB_ROWS).unwrap().1,
+            Assets::Staged(Staged { rows, .. }) if rows == CHUNK_ROWS + 1
+        ));
+        assert!(super::read(&json, false, None, CHUNK_ROWS)
+            .unwrap_err()
+            .message
+            .contains("limit"));
+        // A G4IT quantity counts each asset it makes.
+        let g4it =
+            "nomEquipementPhysique;quantite;dateAchat\nPC;600;2022-01-10\nPC2;600;2022-01-10\n";
+        assert!(matches!(
+            super::read(g4it, true, None, MAX_JOB_ROWS).unwrap().1,
+            Assets::Staged(Staged { rows: 1200, .. })
+        ));
     }
 }

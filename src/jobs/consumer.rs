@@ -6,6 +6,7 @@
 use serde_json::Value;
 use worker::{event, Context, Env, MessageBatch, MessageExt, QueueRetryOptionsBuilder};
 
+use super::asset_import::AssetImportJob;
 use super::blancco_pull::BlanccoPullJob;
 use super::export::ExportJob;
 use super::report::ReportJob;
@@ -73,6 +74,7 @@ async fn handle(env: &Env, job: &Job) -> Next {
         Job::Report { id } => runner::run::<ReportJob>(env, id).await,
         Job::Export { id } => runner::run::<ExportJob>(env, id).await,
         Job::BlanccoPull { id } => runner::run::<BlanccoPullJob>(env, id).await,
+        Job::AssetImport { id } => runner::run::<AssetImportJob>(env, id).await,
     }
 }
 

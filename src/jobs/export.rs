@@ -4,8 +4,9 @@
 //! count. After each source (a table, then the PDFs) the job records a checkpoint (parts
 //! uploaded, archive state) in D1 and the bytes not yet uploaded in R2, so a retried job
 //! resumes after the last finished source. The archive's key is fixed per export, so a
-//! retry never leaves two. An export deleted while it was being built finds its `done`
-//! refused and removes what it wrote. Also the cron's expiry of archives past their date.
+//! retry never leaves two. An export deleted while it is being built stops within
+//! [`CHECK_EVERY_PAGES`] pages (or at its next checkpoint, or when its `done` is refused) and
+//! removes what it wrote, its unfinished upload aborted. Also the cron's expiry of archives past their date.
 
 use serde_json::{json, Value};
 use worker::{Bucket, Env, MultipartUpload, UploadedPart};
@@ -45,6 +46,7 @@ impl BackgroundJob for ExportJob {
                 Some(source) => {
                     dump(
                         env,
+                        &row.job.id,
                         source,
                         &row.org_id,
                         &mut archive,
@@ -73,9 +75,12 @@ impl BackgroundJob for ExportJob {
                 .await
                 .map_err(r2("storing the pending bytes"))?;
             progress.checkpoint = cp;
-            exports::save_progress(env, &row.job.id, &progress)
+            let saved = exports::save_progress(env, &row.job.id, &progress)
                 .await
                 .map_err(r2("saving the checkpoint"))?;
+            if saved == 0 {
+                return Err(JobError::Abandoned);
+            }
         }
         let org: Value = orgs::record(env, &row.org_id)
             .await
@@ -110,6 +115,16 @@ impl BackgroundJob for ExportJob {
     async fn discard(env: &Env, job: &Claimed) {
         if let Ok(Some(row)) = exports::find(env, &job.id).await {
             if row.job.status == "deleted" {
+                // An upload left unfinished would keep its parts until R2's lifecycle rule.
+                if let Ok(Some(p)) = exports::progress(env, &job.id).await {
+                    if let Ok(bucket) = env.bucket(bindings::BUCKET) {
+                        if let Ok(upload) =
+                            bucket.resume_multipart_upload(&row.r2_key, &p.upload_id)
+                        {
+                            let _ = upload.abort().await;
+                        }
+                    }
+                }
                 bindings::delete_object(env, &row.r2_key).await;
                 bindings::delete_object(env, &pending_key(&row)).await;
             }
@@ -203,6 +218,7 @@ async fn flush(
 /// One table of the organisation into the archive, a page at a time (keyset on rowid).
 async fn dump(
     env: &Env,
+    id: &str,
     source: &Source,
     org_id: &str,
     archive: &mut Archive,
@@ -218,7 +234,15 @@ async fn dump(
         return Ok(());
     }
     let mut after = 0i64;
-    loop {
+    for page in 1.. {
+        // A deleted export stops within a few pages, not at the end of a long table.
+        if page % CHECK_EVERY_PAGES == 0
+            && !exports::is_running(env, id)
+                .await
+                .map_err(r2("checking the export is still wanted"))?
+        {
+            return Err(JobError::Abandoned);
+        }
         let rows = exports::source_page(env, source, org_id, after)
             .await
             .map_err(r2("reading a page of rows"))?;
@@ -229,10 +253,14 @@ async fn dump(
         }
         flush(archive, upload, progress).await?;
         if n < PAGE {
-            return Ok(());
+            break;
         }
     }
+    Ok(())
 }
+
+/// Pages of a table read between two checks that the export is still `running`.
+const CHECK_EVERY_PAGES: usize = 20;
 
 /// The organisation's certificate PDFs, as issued, one file each.
 async fn pdfs(

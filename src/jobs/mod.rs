@@ -1,6 +1,7 @@
 //! Background jobs: one lifecycle for every kind of job, written once.
 //!
-//! A job is a row in its kind's table (`reports`, `exports`, `integration_jobs`: what the
+//! A job is a row in its kind's table (`reports`, `exports`, `integration_jobs`,
+//! `inventory_imports`: what the
 //! client polls) plus a message on the `JOBS` queue. [`crate::job`] is the pure part (states,
 //! error classes, back-off) and [`crate::store::jobs`] the statements, both tested natively.
 //! The rest runs on the edge:
@@ -18,8 +19,10 @@
 //!   that died mid-run), and fails those started [`crate::job::SWEEP_MAX_ATTEMPTS`] times.
 //!
 //! Each kind implements `BackgroundJob` in a file of its own (as crates.io's background
-//! jobs do): `report.rs`, `export.rs`, `blancco_pull.rs`.
+//! jobs do): `report.rs`, `export.rs`, `blancco_pull.rs`, `asset_import.rs`.
 
+#[cfg(target_arch = "wasm32")]
+mod asset_import;
 #[cfg(target_arch = "wasm32")]
 mod blancco_pull;
 #[cfg(target_arch = "wasm32")]

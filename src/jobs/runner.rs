@@ -132,20 +132,25 @@ pub(crate) async fn run<J: BackgroundJob>(env: &Env, id: &str) -> Next {
         Ok(done) => settle_done::<J>(env, &job, done).await,
         Err(JobError::Permanent(reason)) => settle_failed(env, J::KIND, &job, &reason).await,
         Err(JobError::Transient(reason)) => back_off(env, J::KIND, &job, &reason).await,
+        Err(JobError::Abandoned) => abandon::<J>(env, &job).await,
     }
+}
+
+/// The row left `running` while the job ran: undo what the run left behind, and stop.
+async fn abandon<J: BackgroundJob>(env: &Env, job: &Claimed) -> Next {
+    worker::console_log!(
+        "{} {}: left `running` while it ran; discarding",
+        J::KIND.table(),
+        job.id
+    );
+    J::discard(env, job).await;
+    Next::Ack
 }
 
 async fn settle_done<J: BackgroundJob>(env: &Env, job: &Claimed, done: Done) -> Next {
     let table = J::KIND.table();
     match rows::settle_done(env, &job.id, &now_iso(), &done.outcome).await {
-        Ok(false) => {
-            worker::console_log!(
-                "{table} {}: left `running` while it ran; discarding",
-                job.id
-            );
-            J::discard(env, job).await;
-            Next::Ack
-        }
+        Ok(false) => abandon::<J>(env, job).await,
         Ok(true) => {
             record(
                 env,

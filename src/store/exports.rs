@@ -27,6 +27,17 @@ pub async fn find(db: &impl Db, id: &str) -> Result<Option<Export>> {
     row(db, "exports", COLUMNS, id, Owner::Any).await
 }
 
+/// Whether export `id` is still `running` (a long build checks, so a deleted export stops).
+pub async fn is_running(db: &impl Db, id: &str) -> Result<bool> {
+    let n: Option<super::db::Count> = db
+        .first(
+            Stmt::new("SELECT COUNT(*) AS n FROM exports WHERE id = ?1 AND status = 'running'")
+                .bind(id),
+        )
+        .await?;
+    Ok(n.is_some_and(|c| c.n > 0.0))
+}
+
 pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Export>> {
     row(db, "exports", COLUMNS, id, Owner::Tenant(tenant)).await
 }
@@ -124,7 +135,7 @@ impl Source {
 }
 
 /// What a GDPR export archives, in order: every table holding the organisation's data.
-pub const SOURCES: [Source; 12] = [
+pub const SOURCES: [Source; 13] = [
     Source { table: "api_keys", columns: "id, org_id, name, prefix, plan, mode, role, created_at, revoked_at, expires_at, last_used_at", owner: "org_id = ?1", note: Some("key metadata only: the keys' hashes are not exported") },
     Source { table: "usage_daily", columns: "subject, org_id, day, requests", owner: "org_id = ?1", note: None },
     Source { table: "calculations", columns: "", owner: "", note: Some("single footprint calculations are not stored; certificates, reports and assets hold what was kept") },
@@ -136,6 +147,7 @@ pub const SOURCES: [Source; 12] = [
     Source { table: "idempotency", columns: "scope, idem_key, method_path, body_hash, status, response, created_at", owner: "scope IN (?1 || ':live', ?1 || ':test')", note: None },
     Source { table: "inventory_assets", columns: "*", owner: "org_id = ?1", note: None },
     Source { table: "inventory_settings", columns: "*", owner: "org_id = ?1", note: None },
+    Source { table: "inventory_imports", columns: "id, org_id, key_id, mode, status, reason, format, dry_run, rows, progress, created_at, finished_at", owner: "org_id = ?1", note: Some("the imports' results; the staged files are removed when each import ends") },
     Source { table: "audit_log", columns: "*", owner: "org_id IN (?1, ?1 || ':test')", note: Some("the live chain and the test chain (`<org_id>:test`)") },
 ];
 
@@ -255,9 +267,16 @@ mod tests {
             checkpoint: Default::default(),
         };
         assert_eq!(block_on(save_progress(&db, "e1", &p)).unwrap(), 0, "queued");
+        assert!(!block_on(is_running(&db, "e1")).unwrap());
         db.exec("UPDATE exports SET status = 'running'");
+        assert!(block_on(is_running(&db, "e1")).unwrap());
         assert_eq!(block_on(save_progress(&db, "e1", &p)).unwrap(), 1);
         assert_eq!(block_on(progress(&db, "e1")).unwrap(), Some(p));
+        db.exec("UPDATE exports SET status = 'deleted'");
+        assert!(
+            !block_on(is_running(&db, "e1")).unwrap(),
+            "a deleted export stops"
+        );
     }
 
     #[test]

@@ -110,7 +110,7 @@ pub enum Upserted {
 
 /// The statement writing asset `a` (serial as key) with its footprint `pinned`: created with
 /// id `new_id`, updated (and re-pinned) if any field differs, or left as it is.
-fn upsert_stmt(
+pub(super) fn upsert_stmt(
     tenant: &Tenant,
     new_id: &str,
     a: &AssetInput,

@@ -29,6 +29,15 @@ pub enum Spec {
         /// The pull's parameters, validated and serialised (`blancco::pull::PullParams`).
         params: String,
     },
+    AssetImport {
+        format: String,
+        dry_run: bool,
+        rows: usize,
+        /// Where the staged rows wait in R2 (one JSON body per line).
+        r2_key: String,
+        /// The chunks' byte offsets in that object, as a JSON array.
+        bounds: String,
+    },
 }
 
 impl Spec {
@@ -37,6 +46,7 @@ impl Spec {
             Spec::Report { .. } => Kind::Report,
             Spec::Export { .. } => Kind::Export,
             Spec::BlanccoPull { .. } => Kind::BlanccoPull,
+            Spec::AssetImport { .. } => Kind::AssetImport,
         }
     }
 
@@ -64,6 +74,22 @@ impl Spec {
             Spec::BlanccoPull { params } => {
                 ("kind, params", vec!["blancco_pull".into(), params.into()])
             }
+            Spec::AssetImport {
+                format,
+                dry_run,
+                rows,
+                r2_key,
+                bounds,
+            } => (
+                "format, dry_run, rows, r2_key, bounds",
+                vec![
+                    format.into(),
+                    Param::Int(*dry_run as i64),
+                    (*rows).into(),
+                    r2_key.into(),
+                    bounds.into(),
+                ],
+            ),
         }
     }
 }
@@ -199,6 +225,9 @@ pub enum Outcome {
         pages: u64,
         result: String,
     },
+    AssetImport {
+        result: String,
+    },
 }
 
 impl Outcome {
@@ -207,6 +236,7 @@ impl Outcome {
             Outcome::Report { .. } => Kind::Report,
             Outcome::Export { .. } => Kind::Export,
             Outcome::BlanccoPull { .. } => Kind::BlanccoPull,
+            Outcome::AssetImport { .. } => Kind::AssetImport,
         }
     }
 
@@ -228,6 +258,7 @@ impl Outcome {
                 "cursor = NULL, pages = ?3, result = ?4",
                 vec![Param::Int(*pages as i64), result.into()],
             ),
+            Outcome::AssetImport { result } => ("progress = ?3", vec![result.into()]),
         }
     }
 }

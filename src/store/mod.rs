@@ -31,6 +31,7 @@ pub mod credentials;
 pub mod db;
 pub mod exports;
 pub mod idempotency;
+pub mod imports;
 pub mod inventory;
 pub mod jobs;
 pub mod keys;

@@ -5,7 +5,7 @@
 // named, and no other tenant or mode seeing any of it.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createKey, ADMIN_TOKEN, BASE } from './harness.mjs';
+import { api, assertProblem, createKey, d1, eventually, ADMIN_TOKEN, BASE } from './harness.mjs';
 
 let org;
 const assets = [];
@@ -190,6 +190,69 @@ test('imports: each format, a re-import changes nothing, bad rows are listed, a 
   const refused = await api('POST', '/assets/import', { raw: big, headers: { 'Content-Type': 'text/csv' }, token: free.key });
   assertProblem(refused, 429, 'rate_limited');
   assert.equal((await api('GET', '/assets', { token: free.key })).body.data.length, 0, 'nothing half-written');
+});
+
+test('a file of more than 1,000 assets is imported by a job: checked whole, written by chunks, re-imported unchanged, refused whole past the quota', async () => {
+  const orgName = `Import Job Org ${Date.now()}`;
+  const imp = await createKey('internal', { org: orgName });
+  const n = 2600; // three chunks of 1,000, the last one partial
+  const rows = Array.from({ length: n }, (_, i) => {
+    const serial = i === 2199 ? 'JOB-00009' : `JOB-${String(i).padStart(5, '0')}`; // row 2,200 repeats row 10 (another chunk)
+    const date = i === 1499 ? '2025-02-30' : `202${3 + (i % 3)}-0${1 + (i % 9)}-15`; // row 1,500: no such day
+    return `${serial},${['laptop', 'desktop', 'monitor'][i % 3]},${date},${['FR', 'DE', 'US', 'PL', 'SE'][i % 5]}`;
+  });
+  const file = (lines) => 'serial,category,purchase_date,country\n' + lines.join('\n') + '\n';
+  const post = (body, query = '', token = imp.key) => api('POST', `/assets/import${query}`, { raw: body, headers: { 'Content-Type': 'text/csv' }, token });
+  const finished = (r) => eventually(async () => {
+    const s = await api('GET', r.body.status_url.replace('/api/v1', ''), { token: imp.key });
+    return ['done', 'failed'].includes(s.body?.status) && s;
+  }, { ms: 180_000, every: 500, what: `import ${r.body.id}` });
+
+  let r = await post(file(rows));
+  assert.equal(r.status, 202, r.text);
+  assert.match(r.body.id, /^imp_[0-9a-f]+$/);
+  assert.equal(r.headers.get('location'), r.body.status_url);
+  assert.deepEqual([r.body.status, r.body.rows, r.body.format, r.body.dry_run], ['queued', n, 'carbontrace', false]);
+  let s = await finished(r);
+  assert.equal(s.body.status, 'done', s.text);
+  assert.deepEqual([s.body.created, s.body.updated, s.body.unchanged, s.body.errors_total], [n - 2, 0, 0, 2]);
+  assert.deepEqual(s.body.errors.map((e) => [e.row, e.field]), [[1500, 'purchase_date'], [2200, 'serial']]);
+  const [{ count }] = await d1(`SELECT COUNT(*) AS count FROM inventory_assets WHERE org_id = '${imp.org_id}' AND mode = 'live'`);
+  assert.equal(count, n - 2, 'every valid row written, once');
+  // Nobody else sees the job: another organisation, or the same organisation's test key.
+  const other = await createKey('internal', { org: `Import Job Other ${Date.now()}` });
+  assertProblem(await api('GET', `/assets/import/${r.body.id}`, { token: other.key }), 404, 'not_found');
+  const test = await createKey('internal', { org: orgName, mode: 'test' });
+  assertProblem(await api('GET', `/assets/import/${r.body.id}`, { token: test.key }), 404, 'not_found');
+
+  // The same file again changes nothing; a dry run of a changed file writes nothing.
+  s = await finished(await post(file(rows)));
+  assert.deepEqual([s.body.status, s.body.created, s.body.updated, s.body.unchanged], ['done', 0, 0, n - 2], s.text);
+  const changed = rows.map((l, i) => (i < 5 ? l.replace(/,(FR|DE|US|PL|SE)$/, ',IT') : l));
+  s = await finished(await post(file(changed), '?dry_run=true'));
+  assert.deepEqual([s.body.status, s.body.dry_run, s.body.updated, s.body.unchanged], ['done', true, 5, n - 7], s.text);
+  const first = (await api('GET', '/assets?q=JOB-00000', { token: imp.key })).body.data[0];
+  assert.equal(first.country, 'FR', 'a dry run writes nothing');
+  const audit = await d1(`SELECT action FROM audit_log WHERE org_id = '${imp.org_id}' AND action LIKE 'assets.import%'`);
+  assert.deepEqual(audit.map((a) => a.action).sort(), ['assets.import.completed', 'assets.import.completed', 'assets.import.completed',
+    'assets.import_requested', 'assets.import_requested', 'assets.import_requested']);
+
+  // A Free organisation's day is 25: a job of 1,100 new rows fails whole, nothing written.
+  const free = await createKey('free', { org: `Import Job Free ${Date.now()}` });
+  r = await post(file(rows.slice(0, 1100)), '', free.key);
+  assert.equal(r.status, 202, r.text);
+  s = await eventually(async () => {
+    const x = await api('GET', `/assets/import/${r.body.id}`, { token: free.key });
+    return ['done', 'failed'].includes(x.body?.status) && x;
+  }, { ms: 180_000, every: 500, what: 'the refused import' });
+  assert.equal(s.body.status, 'failed', s.text);
+  assert.match(s.body.reason, /1100 assets.*refused whole, nothing written/);
+  assert.equal((await api('GET', '/assets', { token: free.key })).body.data.length, 0, 'nothing half-written');
+  // Past the job limits: more than 100,000 assets, or more than 20 MiB.
+  const huge = 'serial\n' + 'x\n'.repeat(100_001);
+  const p = assertProblem(await post(huge), 422, 'validation_failed');
+  assert.match(JSON.stringify(p.errors), /100000 assets/);
+  assertProblem(await post('serial\n' + 'y'.repeat(21 * 1024 * 1024)), 413);
 });
 
 test('settings: a fiscal year, a capitalisation threshold and market-based factors change the inventory as the rules say', async () => {
