@@ -1,7 +1,8 @@
 //! `GET /inventory?year=2025&view=ghg|amortised&format=json|csv&factor_set=pinned|current`:
 //! the organisation's fleet accounted for a reporting year (`inventory::ghg`: scopes and
-//! Scope 3 categories, ranges, primary-data share), from each asset's pinned footprint, with
-//! avoided emissions beside it; `factor_set=current` adds a restatement with today's factors.
+//! Scope 3 categories, ranges, primary-data share), from each asset's pinned footprint
+//! (`store::inventory::year`), with the assets left out and the avoided emissions beside it;
+//! `factor_set=current` adds a restatement with today's factors.
 
 use serde_json::{json, Value};
 use worker::Response;
@@ -10,7 +11,7 @@ use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
 use crate::edge::state;
 use crate::inventory::asset::{parse, pin};
-use crate::inventory::ghg::{self, inventory, Asset, Period, Settings, View};
+use crate::inventory::ghg::{self, inventory, Asset, Settings, View};
 use crate::store::inventory as store;
 
 pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
@@ -45,14 +46,13 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         return Err(ApiError::validation(errors));
     }
     let tenant = rc.tenant()?;
-    let settings = store::settings(&rc.env, &tenant)
-        .await
-        .step("inventory: reading the settings")?;
-    let period = Period::year(year, settings.fiscal_year_start_month);
-    let assets = store::accounting(&rc.env, &tenant)
+    let store::Year {
+        inventory: inv,
+        period,
+        settings,
+    } = store::year(&rc.env, &tenant, year, view)
         .await
         .step("inventory: reading the assets")?;
-    let inv = inventory(&assets, &period, view, &settings);
     if csv {
         let mut resp = http::bytes(200, "text/csv; charset=utf-8", ghg::csv(&inv).into_bytes())?;
         http::set(
@@ -73,7 +73,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             .iter()
             .filter_map(|r| {
                 let input = parse(&r.input_json(), engine.factors).ok()?;
-                let mut a = r.accounting()?;
+                let mut a = r.accounting().ok()?;
                 a.pinned = pin(&engine, &input).ok()?;
                 Some(a)
             })
@@ -84,10 +84,6 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             "figures": ghg::restatement(&inv, &now),
         });
     }
-    body["avoided_emissions"] = json!({
-        "note": "from reuse after certified erasure: reported beside the inventory, never subtracted from it",
-        "see": format!("{}/odata/Assets", crate::version::BASE_PATH),
-    });
     let mut resp = http::json(200, &body as &Value)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)

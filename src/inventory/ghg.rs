@@ -368,6 +368,33 @@ pub struct Counts {
     pub purchased: usize,
     pub retired: usize,
     pub in_service: usize,
+    /// Stored assets that could not be accounted for, and why (never silently dropped).
+    pub excluded: Vec<Excluded>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Excluded {
+    pub id: String,
+    pub reason: String,
+}
+
+/// Emissions avoided in the period by reuse after a certified erasure (the Blancco
+/// integration's devices erased in it): reported beside the inventory, never subtracted.
+#[derive(Debug, Default, Serialize, PartialEq)]
+pub struct Avoided {
+    pub value: f64,
+    pub erasures: usize,
+    pub note: &'static str,
+}
+
+impl Avoided {
+    pub fn new(kg: f64, erasures: usize) -> Avoided {
+        Avoided {
+            value: round2(kg),
+            erasures,
+            note: "from reuse after certified erasure, devices erased in the period: reported beside the inventory, never subtracted from it (GHG Protocol)",
+        }
+    }
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -416,6 +443,8 @@ pub struct Inventory {
     pub by_category: Vec<Group>,
     pub by_country: Vec<Group>,
     pub top_assets: Vec<TopAsset>,
+    /// Set by the caller from the erasures of the period (`Avoided::new`).
+    pub avoided_emissions: Avoided,
     pub methodology: Methodology,
 }
 
@@ -431,6 +460,7 @@ pub fn inventory(assets: &[Asset], p: &Period, view: View, s: &Settings) -> Inve
         purchased: 0,
         retired: 0,
         in_service: 0,
+        excluded: Vec::new(),
     };
     let mut by_cat: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
     let mut by_country: BTreeMap<&str, (f64, usize)> = BTreeMap::new();
@@ -541,6 +571,7 @@ pub fn inventory(assets: &[Asset], p: &Period, view: View, s: &Settings) -> Inve
                 value: round2(v),
             })
             .collect(),
+        avoided_emissions: Avoided::default(),
         methodology: Methodology {
             versions: versions.into_iter().collect(),
             factor_sets: sets.into_iter().collect(),

@@ -65,6 +65,29 @@ pub async fn count(db: &impl Db, tenant: &Tenant) -> Result<usize> {
     Ok(Count::of(n))
 }
 
+/// Emissions avoided by the tenant's devices erased from `from` to `to` (dates, `to`
+/// excluded), and how many: the inventory reports them beside a period's figures.
+pub async fn avoided(db: &impl Db, tenant: &Tenant, from: &str, to: &str) -> Result<(f64, usize)> {
+    #[derive(serde::Deserialize)]
+    struct Sum {
+        kg: f64,
+        n: f64,
+    }
+    let s: Option<Sum> = db
+        .first(
+            Stmt::new(
+                "SELECT COALESCE(SUM(avoided_kg_co2e), 0.0) AS kg, COUNT(*) AS n FROM assets \
+                 WHERE org_id = ?1 AND mode = ?2 AND erased_at >= ?3 AND erased_at < ?4",
+            )
+            .bind(tenant.org_id.as_str())
+            .bind(tenant.mode())
+            .bind(from)
+            .bind(to),
+        )
+        .await?;
+    Ok(s.map_or((0.0, 0), |s| (s.kg, s.n as usize)))
+}
+
 /// The footprint requests of the tenant's imported devices (JSON text), oldest first, at
 /// most `limit`.
 pub async fn requests(db: &impl Db, tenant: &Tenant, limit: usize) -> Result<Vec<String>> {
@@ -133,5 +156,31 @@ mod tests {
         assert_eq!(block_on(count(&db, &a_test())).unwrap(), 0);
         assert_eq!(block_on(requests(&db, &a_live(), 2)).unwrap().len(), 2);
         assert_eq!(block_on(requests(&db, &a_test(), 10)).unwrap().len(), 0);
+    }
+
+    #[test]
+    fn avoided_emissions_count_the_erasures_of_the_period_only() {
+        let db = two_orgs();
+        let erased = |doc: &str, at: &str| {
+            let mut a = assessed(doc);
+            a.device.erased_at = Some(at.into());
+            a
+        };
+        let rows = [
+            erased("d1", "2025-03-01T10:00:00Z"),
+            erased("d2", "2025-12-31T23:00:00Z"),
+            erased("d3", "2026-01-01T00:00:00Z"),
+            assessed("d4"),
+        ];
+        block_on(insert(&db, &a_live(), "blancco_upload", &rows, "t1")).unwrap();
+        block_on(insert(&db, &b_live(), "blancco_upload", &rows, "t1")).unwrap();
+        assert_eq!(
+            block_on(avoided(&db, &a_live(), "2025-01-01", "2026-01-01")).unwrap(),
+            (240.0, 2)
+        );
+        assert_eq!(
+            block_on(avoided(&db, &a_test(), "2025-01-01", "2026-01-01")).unwrap(),
+            (0.0, 0)
+        );
     }
 }

@@ -8,7 +8,9 @@ use serde::Deserialize;
 use super::db::{Db, Result, Stmt};
 use super::{row, Owner, Tenant};
 use crate::inventory::asset::{AssetInput, EndOfLife, Ownership, Pinned, FIELDS};
-use crate::inventory::ghg::{Asset, Settings};
+use crate::inventory::ghg::{
+    inventory, Asset, Avoided, Excluded, Inventory, Period, Settings, View,
+};
 use crate::validation::{civil_date, epoch_day};
 
 const COLUMNS: &str = "id, serial, asset_tag, name, product_id, brand, model, mpn, category, \
@@ -75,7 +77,9 @@ impl Row {
     }
 
     /// The asset as the accounting reads it (`None` for a row it cannot read).
-    pub fn accounting(&self) -> Option<Asset> {
+    /// The asset as the accounting reads it, or why it cannot be (an unreadable stored date
+    /// or footprint: the inventory lists it as excluded).
+    pub fn accounting(&self) -> std::result::Result<Asset, String> {
         let day = |d: &Option<String>| d.as_deref().and_then(epoch_day);
         let ownership = match (
             self.ownership.as_str(),
@@ -85,17 +89,20 @@ impl Row {
             ("leased", Some(start), Some(end)) => Ownership::Leased { start, end },
             _ => Ownership::Owned,
         };
-        Some(Asset {
+        Ok(Asset {
             id: self.id.clone(),
             serial: self.serial.clone(),
             name: self.name.clone(),
             country: self.country.clone(),
-            purchase_date: epoch_day(&self.purchase_date)?,
+            purchase_date: epoch_day(&self.purchase_date)
+                .ok_or("the stored purchase date is unreadable")?,
             retired_date: day(&self.retired_date),
             end_of_life: EndOfLife::parse(&self.end_of_life).unwrap_or(EndOfLife::Unknown),
             ownership,
             purchase_cost: self.purchase_cost,
-            pinned: self.pinned()?,
+            pinned: self
+                .pinned()
+                .ok_or("the pinned footprint is unreadable: send the asset again to pin it anew")?,
         })
     }
 }
@@ -301,22 +308,62 @@ pub async fn page(
     .await
 }
 
-/// Every asset of the tenant as the accounting reads it, page by page, each page converted
-/// before the next is read: 100,000 assets hold their figures, not their rows.
-pub async fn accounting(db: &impl Db, tenant: &Tenant) -> Result<Vec<Asset>> {
+/// Every asset of the tenant as the accounting reads it, page by page, and those it cannot
+/// read (with the reason).
+pub async fn accounting(db: &impl Db, tenant: &Tenant) -> Result<(Vec<Asset>, Vec<Excluded>)> {
     const PAGE: usize = 5_000;
-    let mut out: Vec<Asset> = Vec::new();
+    let (mut out, mut excluded) = (Vec::new(), Vec::new());
     let mut after = String::new();
     loop {
         let mut rows = page(db, tenant, &Filter::default(), &after, PAGE).await?;
         let more = rows.len() > PAGE;
         rows.truncate(PAGE);
         after = rows.last().map(|r| r.id.clone()).unwrap_or_default();
-        out.extend(rows.iter().filter_map(Row::accounting));
+        for r in &rows {
+            match r.accounting() {
+                Ok(a) => out.push(a),
+                Err(reason) => excluded.push(Excluded {
+                    id: r.id.clone(),
+                    reason,
+                }),
+            }
+        }
         if !more {
-            return Ok(out);
+            return Ok((out, excluded));
         }
     }
+}
+
+/// A reporting year of the tenant's inventory, with what it was computed from.
+pub struct Year {
+    pub inventory: Inventory,
+    pub period: Period,
+    pub settings: Settings,
+}
+
+/// The tenant's inventory of reporting year `year` in `view`: its settings, its assets'
+/// pinned figures (`inventory::ghg::inventory`), the assets it had to leave out, and the
+/// emissions avoided by the erasures of the period beside it. What `GET /inventory` answers
+/// and the `ghg_inventory` report prints.
+pub async fn year(db: &impl Db, tenant: &Tenant, year: i64, view: View) -> Result<Year> {
+    let settings = settings(db, tenant).await?;
+    let period = Period::year(year, settings.fiscal_year_start_month);
+    let (assets, excluded) = accounting(db, tenant).await?;
+    let mut inventory = inventory(&assets, &period, view, &settings);
+    inventory.assets.excluded = excluded;
+    let (kg, erasures) = super::assets::avoided(
+        db,
+        tenant,
+        &civil_date(period.start),
+        &civil_date(period.end),
+    )
+    .await?;
+    inventory.avoided_emissions = Avoided::new(kg, erasures);
+    Ok(Year {
+        inventory,
+        period,
+        settings,
+    })
 }
 
 /// Every asset of the tenant, read page by page (a restatement pins each again).
@@ -582,7 +629,17 @@ mod tests {
             0
         );
         assert_eq!(block_on(all(&db, &a_live())).unwrap().len(), 5);
-        assert_eq!(block_on(accounting(&db, &a_live())).unwrap().len(), 5);
+        assert_eq!(block_on(accounting(&db, &a_live())).unwrap().0.len(), 5);
+        db.exec("UPDATE inventory_assets SET footprint = 'x' WHERE id = 'ast_1'");
+        let (read, excluded) = block_on(accounting(&db, &a_live())).unwrap();
+        assert_eq!((read.len(), excluded.len()), (4, 1));
+        assert_eq!(excluded[0].id, "ast_1");
+        assert!(excluded[0].reason.contains("footprint"));
+        let y = block_on(year(&db, &a_live(), 2025, View::Ghg)).unwrap();
+        assert_eq!(
+            y.inventory.assets.excluded, excluded,
+            "an inventory names what it left out"
+        );
         assert!(
             !block_on(delete(&db, &b_live(), "ast_0")).unwrap(),
             "another organisation's"

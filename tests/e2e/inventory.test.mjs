@@ -286,4 +286,12 @@ test('a Blancco erasure of an asset\'s serial retires it and links the erasure',
   const after = (await api('GET', `/assets/${target.id}`, { token: org.key })).body;
   assert.deepEqual([after.status, after.retired_date, after.end_of_life, after.erasure_document_id],
     ['retired', '2026-02-03', 'reuse', `ER-${target.serial}`]);
+  // Its avoided emissions are reported beside the year it was erased in, never subtracted.
+  const [y2026, y2025] = await Promise.all([2026, 2025].map((y) => api('GET', `/inventory?year=${y}`, { token: org.key })));
+  const device = r.body.devices[0];
+  assert.equal(y2026.body.avoided_emissions.erasures, 1, y2026.text);
+  assert.ok(device.avoided_kg_co2e > 0 && Math.abs(y2026.body.avoided_emissions.value - device.avoided_kg_co2e) < 0.006);
+  assert.match(y2026.body.avoided_emissions.note, /never subtracted/);
+  assert.deepEqual([y2025.body.avoided_emissions.erasures, y2025.body.avoided_emissions.value], [0, 0]);
+  assert.deepEqual(y2026.body.assets.excluded, [], 'every stored asset was accounted for');
 });
