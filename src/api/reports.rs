@@ -33,11 +33,13 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     };
     let outcome = async {
         // A report costs what it computes: one request per device, as a batch does.
+        // (An inventory costs what `GET /inventory` does: one request.)
         let devices = match req.source {
             "assets" => assets::count(&rc.env, &rc.tenant()?)
                 .await
                 .step("report: counting the stored assets")?
                 .min(MAX_DEVICES),
+            "inventory" => 1,
             _ => req.devices.len(),
         };
         limiter::admit(rc, devices.max(1) as u64, Some(Kind::Report)).await?;
@@ -52,10 +54,14 @@ async fn enqueue(rc: &RequestCtx, org_id: &str, req: NewReport) -> Result<Value,
     let id = format!("rep_{}", random::hex_id(12));
     let request_key = format!("reports/{org_id}/{id}/request.json");
     let devices = req.devices.len();
-    let payload = serde_json::to_vec(&StoredFleet {
-        devices: req.devices,
-    })
-    .map_err(|e| ApiError::internal(format!("report: serialising the fleet: {e}")))?;
+    // What the job reads back: the parsed fleet, or the inventory's year and view.
+    let payload = match req.inventory {
+        Some(inventory) => serde_json::to_vec(&inventory),
+        None => serde_json::to_vec(&StoredFleet {
+            devices: req.devices,
+        }),
+    }
+    .map_err(|e| ApiError::internal(format!("report: serialising the request: {e}")))?;
     bindings::put_object(&rc.env, &request_key, payload, "application/json")
         .await
         .step("report: storing the request in R2")?;

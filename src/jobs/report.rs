@@ -1,5 +1,6 @@
 //! The report job: read the fleet (the request stored in R2, or the organisation's stored
-//! assets), compute it, render the PDF, store it in R2; the runner records the summary.
+//! assets), compute it, render the PDF, store it in R2; the runner records the summary. A
+//! `ghg_inventory` report reads a reporting year of the fleet inventory instead.
 //! Re-running writes the same PDF key, so a retried or recovered job never leaves two.
 
 use serde_json::{json, Value};
@@ -10,10 +11,10 @@ use crate::edge::clock::{now_iso, now_ms};
 use crate::edge::{bindings, state};
 use crate::job::{JobError, Kind};
 use crate::lca::fleet::{analyse, parse_fleet, FleetDevice};
-use crate::lca::report_request::{StoredFleet, MAX_DEVICES};
+use crate::lca::report_request::{InventoryRequest, StoredFleet, MAX_DEVICES};
 use crate::pdf::report::{render, ReportMeta};
 use crate::store::reports::{self, Report};
-use crate::store::{assets, certificates, orgs, Tenant};
+use crate::store::{assets, certificates, inventory, orgs, Tenant};
 use crate::version::METHODOLOGY_VERSION;
 
 pub struct ReportJob;
@@ -53,12 +54,75 @@ async fn asset_devices(env: &Env, tenant: &Tenant) -> crate::store::Result<Vec<V
     Ok(devices)
 }
 
+/// The request the handler stored in R2 (a parsed fleet, or an inventory's year and view).
+async fn stored_request(env: &Env, row: &Report) -> Result<Vec<u8>, JobError> {
+    let obj = env
+        .bucket(bindings::BUCKET)
+        .map_err(|e| JobError::transient("opening R2", e))?
+        .get(&row.request_key)
+        .execute()
+        .await
+        .map_err(|e| JobError::transient("reading the request from R2", e))?
+        .ok_or_else(|| JobError::Permanent("the request is missing from storage".into()))?;
+    match obj.body() {
+        Some(body) => body
+            .bytes()
+            .await
+            .map_err(|e| JobError::transient("reading the request body", e)),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// A `ghg_inventory` report: the reporting year of the organisation's fleet inventory, as
+/// `GET /inventory` answers it, rendered; its summary is the inventory's figures.
+async fn build_inventory(
+    env: &Env,
+    tenant: &Tenant,
+    row: &Report,
+) -> Result<(String, usize, Value), JobError> {
+    let started = now_ms();
+    let req: InventoryRequest = serde_json::from_slice(&stored_request(env, row).await?)
+        .map_err(|e| JobError::Permanent(format!("the stored request is unreadable: {e}")))?;
+    let year = inventory::year(env, tenant, req.year, req.view)
+        .await
+        .map_err(|e| JobError::transient("reading the inventory", e))?;
+    let org = orgs::name(env, &row.org_id)
+        .await
+        .map_err(|e| JobError::transient("reading the organisation", e))?;
+    let generated_at = now_iso();
+    let pdf = crate::pdf::inventory::render(
+        &ReportMeta {
+            id: &row.job.id,
+            kind: &row.kind,
+            title: &row.title,
+            org: &org,
+            generated_at: &generated_at,
+            period: row.period.as_deref(),
+            methodology_version: METHODOLOGY_VERSION,
+        },
+        &year.inventory,
+    );
+    let key = format!("reports/{}/{}.pdf", row.org_id, row.job.id);
+    let bytes = pdf.len();
+    bindings::put_object(env, &key, pdf, "application/pdf")
+        .await
+        .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
+    let mut summary = serde_json::to_value(&year.inventory)
+        .map_err(|e| JobError::Permanent(format!("the inventory: {e}")))?;
+    summary["total_kg_co2e"] = json!(year.inventory.total.value);
+    summary["timing_ms"] = json!({ "total": now_ms() - started });
+    Ok((key, bytes, summary))
+}
+
 async fn build(
     env: &Env,
     tenant: &Tenant,
     row: &Report,
 ) -> Result<(String, usize, Value), JobError> {
     let started = now_ms();
+    if row.source == "inventory" {
+        return build_inventory(env, tenant, row).await;
+    }
     let engine = state::active(env).await.engine();
     let devices: Vec<FleetDevice> = if row.source == "assets" {
         let stored = asset_devices(env, tenant)
@@ -66,22 +130,7 @@ async fn build(
             .map_err(|e| JobError::transient("reading the stored assets", e))?;
         parse_fleet(&stored, engine.factors)
     } else {
-        let obj = env
-            .bucket(bindings::BUCKET)
-            .map_err(|e| JobError::transient("opening R2", e))?
-            .get(&row.request_key)
-            .execute()
-            .await
-            .map_err(|e| JobError::transient("reading the request from R2", e))?
-            .ok_or_else(|| JobError::Permanent("the request is missing from storage".into()))?;
-        let bytes = match obj.body() {
-            Some(body) => body
-                .bytes()
-                .await
-                .map_err(|e| JobError::transient("reading the request body", e))?,
-            None => Vec::new(),
-        };
-        // The fleet the handler parsed: deserialised, not validated again.
+        let bytes = stored_request(env, row).await?;
         serde_json::from_slice::<StoredFleet>(&bytes)
             .map_err(|e| JobError::Permanent(format!("the stored fleet is unreadable: {e}")))?
             .devices

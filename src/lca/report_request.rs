@@ -1,12 +1,15 @@
-//! A fleet report request (`POST /reports`): its validation, kept here, below the HTTP
-//! layer, so that it is tested natively. Each device is parsed here, once: the job reads the
-//! parsed fleet back ([`StoredFleet`]) and never validates text again.
+//! A report request (`POST /reports`): its validation, kept here, below the HTTP layer, so
+//! that it is tested natively. A fleet report's devices are parsed here, once: the job reads
+//! the parsed fleet back ([`StoredFleet`]) and never validates text again. A `ghg_inventory`
+//! report names a reporting year and a view of the organisation's fleet inventory
+//! ([`InventoryRequest`]).
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::fleet::{parse_fleet, FleetDevice};
 use crate::factors::FactorSet;
+use crate::inventory::ghg::View;
 use crate::validation::{unknown_fields, FieldError};
 
 /// Most devices in one report (a request's, or an organisation's stored assets).
@@ -18,9 +21,19 @@ pub struct NewReport {
     pub kind: String,
     pub title: String,
     pub period: Option<String>,
+    /// `devices`, `assets` (the stored erasures and certificates) or `inventory`.
     pub source: &'static str,
-    /// The request's devices, parsed (empty for `source: assets`).
+    /// The request's devices, parsed (empty unless `source` is `devices`).
     pub devices: Vec<FleetDevice>,
+    /// A `ghg_inventory` report's year and view.
+    pub inventory: Option<InventoryRequest>,
+}
+
+/// What a `ghg_inventory` report accounts for (stored with the request, read by the job).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct InventoryRequest {
+    pub year: i64,
+    pub view: View,
 }
 
 /// What a report's job reads back from storage: its fleet, parsed when it was requested.
@@ -36,13 +49,19 @@ pub fn parse(body: &Value, factors: &FactorSet) -> Result<NewReport, Vec<FieldEr
     let Value::Object(o) = body else {
         return Err(vec![FieldError::new("body", "must be a JSON object")]);
     };
-    let mut errors = unknown_fields(o, &["type", "title", "devices", "source", "period"], "");
+    let mut errors = unknown_fields(
+        o,
+        &[
+            "type", "title", "devices", "source", "period", "year", "view",
+        ],
+        "",
+    );
     let kind = match o.get("type").and_then(Value::as_str) {
-        Some(t @ ("sustainability" | "hotspot")) => t.to_string(),
+        Some(t @ ("sustainability" | "hotspot" | "ghg_inventory")) => t.to_string(),
         _ => {
             errors.push(FieldError::new(
                 "type",
-                "required: sustainability or hotspot",
+                "required: sustainability, hotspot or ghg_inventory",
             ));
             String::new()
         }
@@ -73,6 +92,34 @@ pub fn parse(body: &Value, factors: &FactorSet) -> Result<NewReport, Vec<FieldEr
             None
         }
     };
+    if kind == "ghg_inventory" {
+        let inventory = inventory_request(o, &mut errors);
+        for f in ["devices", "source"] {
+            if o.contains_key(f) {
+                errors.push(FieldError::new(
+                    f,
+                    "a ghg_inventory report reads the organisation's fleet inventory: give `year` (and `view`) instead",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let inventory = inventory.expect("no errors: the year was read");
+        return Ok(NewReport {
+            title: title.unwrap_or_else(|| format!("GHG inventory {}", inventory.year)),
+            kind,
+            period: period.or_else(|| Some(inventory.year.to_string())),
+            source: "inventory",
+            devices: Vec::new(),
+            inventory: Some(inventory),
+        });
+    }
+    for f in ["year", "view"] {
+        if o.contains_key(f) {
+            errors.push(FieldError::new(f, "only for a ghg_inventory report"));
+        }
+    }
     let (source, devices) = match (o.get("devices"), o.get("source")) {
         (Some(Value::Array(d)), None) if !d.is_empty() && d.len() <= MAX_DEVICES => {
             ("devices", parse_fleet(d, factors))
@@ -121,6 +168,38 @@ pub fn parse(body: &Value, factors: &FactorSet) -> Result<NewReport, Vec<FieldEr
         period,
         source,
         devices,
+        inventory: None,
+    })
+}
+
+/// A `ghg_inventory` report's `year` (required, 1990 to 2100) and `view` (`ghg` by default).
+fn inventory_request(
+    o: &serde_json::Map<String, Value>,
+    errors: &mut Vec<FieldError>,
+) -> Option<InventoryRequest> {
+    let year = match o.get("year").and_then(Value::as_i64) {
+        Some(y) if (1990..=2100).contains(&y) => Some(y),
+        _ => {
+            errors.push(FieldError::new(
+                "year",
+                "required: a reporting year, 1990 to 2100",
+            ));
+            None
+        }
+    };
+    let view = match o.get("view") {
+        None | Some(Value::Null) => Some(View::Ghg),
+        Some(v) => match v.as_str().and_then(View::parse) {
+            Some(v) => Some(v),
+            None => {
+                errors.push(FieldError::new("view", "one of: ghg, amortised"));
+                None
+            }
+        },
+    };
+    Some(InventoryRequest {
+        year: year?,
+        view: view?,
     })
 }
 
@@ -186,5 +265,40 @@ mod tests {
         let e =
             parse_(json!({"type": "hotspot", "devices": [{}], "source": "assets"})).unwrap_err();
         assert_eq!(e[0].field, "devices");
+    }
+
+    #[test]
+    fn a_ghg_inventory_report_names_a_year_and_a_view_and_nothing_of_a_fleet() {
+        let r = parse_(json!({"type": "ghg_inventory", "year": 2025})).unwrap();
+        assert_eq!(
+            (r.source, r.period.as_deref(), r.title.as_str()),
+            ("inventory", Some("2025"), "GHG inventory 2025")
+        );
+        assert_eq!(
+            r.inventory,
+            Some(InventoryRequest {
+                year: 2025,
+                view: View::Ghg
+            })
+        );
+        let r =
+            parse_(json!({"type": "ghg_inventory", "year": 2024, "view": "amortised"})).unwrap();
+        assert_eq!(r.inventory.unwrap().view, View::Amortised);
+        let fields = |body: Value| -> Vec<String> {
+            parse_(body)
+                .unwrap_err()
+                .into_iter()
+                .map(|e| e.field)
+                .collect()
+        };
+        assert_eq!(fields(json!({"type": "ghg_inventory"})), ["year"]);
+        assert_eq!(
+            fields(json!({"type": "ghg_inventory", "year": 1800, "view": "x", "source": "assets"})),
+            ["year", "view", "source"]
+        );
+        assert_eq!(
+            fields(json!({"type": "hotspot", "year": 2025, "source": "assets"})),
+            ["year"]
+        );
     }
 }

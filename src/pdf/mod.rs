@@ -4,6 +4,7 @@
 //! certificate (and, later, reports) draw with.
 
 pub mod certificate;
+pub mod inventory;
 pub mod report;
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};

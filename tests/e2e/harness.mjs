@@ -30,6 +30,24 @@ export async function api(method, path, { body, headers = {}, token, raw } = {})
   return { status: res.status, headers: res.headers, body: json, text };
 }
 
+/** Fetch a PDF the API serves at `path` (under /api/v1), check it with qpdf, and return its
+ * page count, size and text (pdftotext -layout). */
+export async function fetchPdf(path, token) {
+  const { execFileSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const res = await fetch(`${BASE}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-type'), 'application/pdf');
+  const buf = Buffer.from(await res.arrayBuffer());
+  const file = join(mkdtempSync(join(tmpdir(), 'ct-pdf-')), 'doc.pdf');
+  writeFileSync(file, buf);
+  execFileSync('qpdf', ['--check', file], { stdio: 'pipe' });
+  const pages = Number(execFileSync('qpdf', ['--show-npages', file], { encoding: 'utf8' }).trim());
+  return { pages, bytes: buf.length, text: execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8', maxBuffer: 1 << 28 }) };
+}
+
 /** Assert a problem+json response with the given status (and code), and return its body. */
 export function assertProblem(res, status, code) {
   assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${res.text}`);

@@ -5,7 +5,7 @@
 // named, and no other tenant or mode seeing any of it.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, assertProblem, createKey, d1, eventually, ADMIN_TOKEN, BASE } from './harness.mjs';
+import { api, assertProblem, createKey, d1, eventually, fetchPdf, ADMIN_TOKEN, BASE } from './harness.mjs';
 
 let org;
 const assets = [];
@@ -86,6 +86,34 @@ test('every figure of a year is the sum of its assets\' pinned figures by the ru
   }
   const y25 = (await api('GET', '/inventory?year=2025', { token: org.key })).body;
   assert.equal(y25.assets.purchased, assets.filter((a) => a.purchase_date.startsWith('2025')).length);
+});
+
+test('the inventory as a PDF: the same figures as GET /inventory, by scope and category, with the rules', async () => {
+  const inv = (await api('GET', '/inventory?year=2025', { token: org.key })).body;
+  const r = await api('POST', '/reports', { body: { type: 'ghg_inventory', year: 2025 }, token: org.key });
+  assert.equal(r.status, 202, r.text);
+  const done = await eventually(async () => {
+    const s = await api('GET', `/reports/${r.body.id}`, { token: org.key });
+    return ['done', 'failed'].includes(s.body?.status) && s.body;
+  }, { ms: 120_000, every: 300, what: 'the inventory report' });
+  assert.equal(done.status, 'done', JSON.stringify(done));
+  assert.equal(done.summary.total.value, inv.total.value, 'the report holds the figures GET /inventory answers');
+  assert.equal(done.summary.scope3.cat2_capital_goods.value, inv.scope3.cat2_capital_goods.value);
+  const { pages, text } = await fetchPdf(`/reports/${r.body.id}?format=pdf`, org.key);
+  assert.ok(pages >= 2, `${pages} pages`);
+  const t = (kg) => (kg / 1000).toFixed(2);
+  assert.match(text, /GHG inventory 2025/);
+  for (const [label, f] of [['Scope 2, location-based', inv.scope2.location_based], ['Scope 3 Cat. 2, capital goods', inv.scope3.cat2_capital_goods],
+    ['Scope 3 Cat. 5, waste', inv.scope3.cat5_waste], ['Scope 3 Cat. 8, upstream leased', inv.scope3.cat8_upstream_leased]]) {
+    assert.match(text, new RegExp(`${label.replace(/[.,]/g, '\\$&')}\\s+${t(f.value)}\\s+${t(f.low)} - ${t(f.high)}`), label);
+  }
+  assert.match(text, new RegExp(`primary data share of Scope 3 \\(ESRS E1-6\\): ${(inv.primary_data_share * 100).toFixed(1)}%`));
+  assert.match(text, /never subtracted/);
+  // The amortised view is another report; a year is required, and a fleet is not an inventory.
+  const am = await api('POST', '/reports', { body: { type: 'ghg_inventory', year: 2025, view: 'amortised' }, token: org.key });
+  assert.equal(am.status, 202, am.text);
+  const bad = assertProblem(await api('POST', '/reports', { body: { type: 'ghg_inventory', source: 'assets' }, token: org.key }), 422, 'validation_failed');
+  assert.deepEqual(bad.errors.map((e) => e.field).sort(), ['source', 'year']);
 });
 
 test('the GHG and amortised views agree over whole lives', async () => {

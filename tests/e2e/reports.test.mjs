@@ -2,12 +2,8 @@
 // it with qpdf and pdftotext against the figures the API computes for the same devices.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { api, assertProblem, createKey, eventually, BASE } from './harness.mjs';
+import { api, assertProblem, createKey, eventually, fetchPdf } from './harness.mjs';
 
 const catalogue = JSON.parse(readFileSync(new URL('../../factors/catalogue.json', import.meta.url))).products;
 let key;
@@ -27,17 +23,7 @@ async function finished(id) {
   }, { ms: 120000, every: 300, what: `report ${id}` });
 }
 
-async function pdfText(id) {
-  const res = await fetch(`${BASE}/api/v1/reports/${id}?format=pdf`, { headers: { Authorization: `Bearer ${key}` } });
-  assert.equal(res.status, 200);
-  assert.equal(res.headers.get('content-type'), 'application/pdf');
-  const buf = Buffer.from(await res.arrayBuffer());
-  const file = join(mkdtempSync(join(tmpdir(), 'ct-rep-')), 'r.pdf');
-  writeFileSync(file, buf);
-  execFileSync('qpdf', ['--check', file], { stdio: 'pipe' });
-  const pages = Number(execFileSync('qpdf', ['--show-npages', file], { encoding: 'utf8' }).trim());
-  return { pages, bytes: buf.length, text: execFileSync('pdftotext', ['-layout', file, '-'], { encoding: 'utf8', maxBuffer: 1 << 28 }) };
-}
+const pdfText = (id) => fetchPdf(`/reports/${id}?format=pdf`, key);
 
 test('a sustainability report of 100 devices matches the API figures', async () => {
   const devices = [...fleet(99), { category: 'toaster' }];
