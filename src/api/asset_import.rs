@@ -8,7 +8,8 @@
 //! remains), every valid row is written in one transaction, invalid rows are listed with their
 //! row and field. A larger file is staged in R2 a chunk at a time and answered 202 with a job
 //! (`jobs::asset_import`, the same rules), polled at `GET /assets/import/{id}`.
-//! `Idempotency-Key` replays either answer.
+//! `Idempotency-Key` replays either answer. A test key's import is a dry run against the
+//! sandbox's fixed inventory: validated and answered, nothing stored.
 
 use std::collections::{HashMap, HashSet};
 
@@ -20,10 +21,11 @@ use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::limiter;
 use super::problem::{ApiError, FieldError};
+use super::sandbox;
 use super::views::{Accepted, JobStatus};
 use crate::edge::clock::now_iso;
 use crate::edge::{bindings, random, state};
-use crate::inventory::asset::{parse, AssetInput};
+use crate::inventory::asset::AssetInput;
 use crate::inventory::import::{read, Assets, Format, Staged, MAX_JOB_BYTES, MAX_JOB_ROWS};
 use crate::inventory::ingest::{changes, validate, Progress};
 use crate::jobs::Spec;
@@ -39,8 +41,9 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             )])
         })?,
     };
+    // A test key's import is always a dry run, against the sandbox's fixed inventory.
     let dry_run = match rc.query("dry_run").as_deref() {
-        None | Some("false") => false,
+        None | Some("false") => rc.caller.sandbox(),
         Some("true") => true,
         Some(_) => {
             return Err(ApiError::validation(vec![FieldError::new(
@@ -61,7 +64,12 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         NextAction::Replay(stored) => return Ok(stored),
         NextAction::Proceed(r) => r,
     };
-    let outcome = import(rc, bytes, csv, format, dry_run).await;
+    let outcome = import(rc, bytes, csv, format, dry_run)
+        .await
+        .map(|(status, v)| match rc.caller.sandbox() {
+            true => (status, sandbox::mark(v)),
+            false => (status, v),
+        });
     let status = outcome.as_ref().map_or(200, |(s, _)| *s);
     let outcome = outcome.map(|(_, v)| v);
     idempotency::settle(rc, reservation, status, &outcome).await?;
@@ -101,17 +109,13 @@ async fn now(
     let engine = state::active(&rc.env).await.engine();
     let (valid, errors) = validate(&engine, bodies, 1, &mut HashSet::new());
     let serials: Vec<&str> = valid.iter().map(|(_, a, _)| a.serial.as_str()).collect();
-    let stored: HashMap<String, AssetInput> = store::by_serials(&rc.env, &tenant, &serials)
-        .await
-        .step("assets import: reading the stored assets")?
-        .into_iter()
-        .filter_map(|r| {
-            Some((
-                r.serial.clone(),
-                parse(&r.input_json(), engine.factors).ok()?,
-            ))
-        })
-        .collect();
+    let stored: HashMap<String, AssetInput> = if rc.caller.sandbox() {
+        crate::inventory::sandbox::by_serial(&serials)
+    } else {
+        store::inputs_by_serial(&rc.env, &tenant, &serials, engine.factors)
+            .await
+            .step("assets import: reading the stored assets")?
+    };
     let (writes, counts) = changes(valid, &stored);
     let result = json!({
         "format": format.name(), "dry_run": dry_run, "rows": bodies.len(),

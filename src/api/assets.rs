@@ -2,13 +2,16 @@
 //! serial. `POST` creates (201) or updates (200) by serial, pinning the footprint
 //! (`inventory::asset`); `GET` pages and filters; `GET`, `PATCH`, `DELETE` by id. Every
 //! change is audited in the mode's own chain. The accounting of a year: `inventory.rs`.
+//!
+//! Test keys see the sandbox's fixed inventory (`inventory::sandbox`, `_sandbox: true`):
+//! reads are served from it, writes are validated and answered, and nothing is stored.
 
 use serde_json::{json, Value};
 use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
-use super::views;
+use super::{sandbox, views};
 use crate::edge::clock::now_iso;
 use crate::edge::{random, state};
 use crate::inventory::asset::{parse, pin};
@@ -25,6 +28,16 @@ async fn write(rc: &RequestCtx, body: &Value) -> Result<Response, ApiError> {
     let engine = state::active(&rc.env).await.engine();
     let input = parse(body, engine.factors).map_err(ApiError::validation)?;
     let pinned = pin(&engine, &input).map_err(ApiError::validation)?;
+    if rc.caller.sandbox() {
+        // Answered as if written (200 for a fixture's serial, else 201), nothing stored.
+        let known = sandbox::inventory_rows()
+            .iter()
+            .find(|r| r.serial == input.serial);
+        let id = known.map_or("ast_sandbox_new", |r| r.id.as_str());
+        let row = store::Row::of(id, &input, &pinned, &now_iso());
+        let status = if known.is_some() { 200 } else { 201 };
+        return http::json(status, &sandbox::mark(views::asset(&row)));
+    }
     let new_id = format!("ast_{}", random::hex_id(12));
     let (what, id) = store::upsert(&rc.env, &tenant, &new_id, &input, &pinned, &now_iso())
         .await
@@ -59,15 +72,32 @@ pub async fn create(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 }
 
 async fn own(rc: &RequestCtx, id: &str) -> Result<store::Row, ApiError> {
-    store::get(&rc.env, &rc.tenant()?, id)
-        .await
-        .step("assets: reading one")?
-        .ok_or_else(|| ApiError::not_found(format!("no asset `{id}` for this organisation")))
+    let found = if rc.caller.sandbox() {
+        sandbox::inventory_rows()
+            .iter()
+            .find(|r| r.id == id)
+            .cloned()
+    } else {
+        store::get(&rc.env, &rc.tenant()?, id)
+            .await
+            .step("assets: reading one")?
+    };
+    found.ok_or_else(|| ApiError::not_found(format!("no asset `{id}` for this organisation")))
+}
+
+/// An asset as answered: marked `_sandbox` for a test key.
+fn answer(rc: &RequestCtx, v: Value) -> Value {
+    if rc.caller.sandbox() {
+        sandbox::mark(v)
+    } else {
+        v
+    }
 }
 
 /// `GET /assets/{id}`.
 pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
-    http::json(200, &views::asset(&own(rc, id).await?))
+    let v = views::asset(&own(rc, id).await?);
+    http::json(200, &answer(rc, v))
 }
 
 /// `PATCH /assets/{id}`: the stored fields with the body's laid over them (`null` clears an
@@ -101,6 +131,9 @@ pub async fn patch(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> 
 pub async fn delete(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
     let tenant = rc.tenant()?;
     let row = own(rc, id).await?;
+    if rc.caller.sandbox() {
+        return http::json(200, &sandbox::mark(json!({ "id": id, "deleted": true })));
+    }
     if store::delete(&rc.env, &tenant, id)
         .await
         .step("assets: deleting one")?
@@ -164,14 +197,24 @@ pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         q: q.as_deref().filter(|q| !q.is_empty()),
     };
     let after = rc.query("cursor").unwrap_or_default();
-    let mut rows = store::page(&rc.env, &rc.tenant()?, &filter, &after, limit)
-        .await
-        .step("assets: reading a page")?;
+    let mut rows = if rc.caller.sandbox() {
+        sandbox::inventory_rows()
+            .iter()
+            .filter(|r| r.id > after && filter.matches(r))
+            .take(limit + 1)
+            .cloned()
+            .collect()
+    } else {
+        store::page(&rc.env, &rc.tenant()?, &filter, &after, limit)
+            .await
+            .step("assets: reading a page")?
+    };
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next = more.then(|| rows.last().map(|r| r.id.clone())).flatten();
     let data: Vec<Value> = rows.iter().map(views::asset).collect();
-    let mut resp = http::json(200, &json!({ "data": data, "next_cursor": next }))?;
+    let body = answer(rc, json!({ "data": data, "next_cursor": next }));
+    let mut resp = http::json(200, &body)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)
 }

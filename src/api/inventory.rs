@@ -9,9 +9,10 @@ use worker::Response;
 
 use super::http::{self, RequestCtx, Step};
 use super::problem::{ApiError, FieldError};
+use super::sandbox;
 use crate::edge::state;
 use crate::inventory::asset::{parse, pin};
-use crate::inventory::ghg::{self, inventory, Asset, Settings, View};
+use crate::inventory::ghg::{self, inventory, Asset, Period, Settings, View};
 use crate::store::inventory as store;
 
 pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
@@ -46,13 +47,18 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         return Err(ApiError::validation(errors));
     }
     let tenant = rc.tenant()?;
+    let sandboxed = rc.caller.sandbox();
     let store::Year {
         inventory: inv,
         period,
         settings,
-    } = store::year(&rc.env, &tenant, year, view)
-        .await
-        .step("inventory: reading the assets")?;
+    } = if sandboxed {
+        sandbox_year(year, view)
+    } else {
+        store::year(&rc.env, &tenant, year, view)
+            .await
+            .step("inventory: reading the assets")?
+    };
     if csv {
         let mut resp = http::bytes(200, "text/csv; charset=utf-8", ghg::csv(&inv).into_bytes())?;
         http::set(
@@ -64,9 +70,13 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let mut body = serde_json::to_value(&inv).map_err(|e| ApiError::internal(e.to_string()))?;
     if restate {
-        let rows = store::all(&rc.env, &tenant)
-            .await
-            .step("inventory: reading the assets")?;
+        let rows = if sandboxed {
+            sandbox::inventory_rows().to_vec()
+        } else {
+            store::all(&rc.env, &tenant)
+                .await
+                .step("inventory: reading the assets")?
+        };
         let engine = state::active(&rc.env).await.engine();
         // Each asset pinned again, as it was sent, with today's factors; nothing is stored.
         let current: Vec<Asset> = rows
@@ -84,9 +94,32 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             "figures": ghg::restatement(&inv, &now),
         });
     }
+    if sandboxed {
+        body = sandbox::mark(body);
+    }
     let mut resp = http::json(200, &body as &Value)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)
+}
+
+/// The sandbox's year: the fixed inventory with the default settings, nothing avoided.
+fn sandbox_year(year: i64, view: View) -> store::Year {
+    let settings = Settings {
+        fiscal_year_start_month: 1,
+        ..Settings::default()
+    };
+    let period = Period::year(year, settings.fiscal_year_start_month);
+    let assets: Vec<Asset> = sandbox::inventory_rows()
+        .iter()
+        .filter_map(|r| r.accounting().ok())
+        .collect();
+    let mut inventory = inventory(&assets, &period, view, &settings);
+    inventory.avoided_emissions = ghg::Avoided::new(0.0, 0);
+    store::Year {
+        inventory,
+        period,
+        settings,
+    }
 }
 
 fn settings_view(s: &Settings) -> Value {
@@ -99,6 +132,12 @@ fn settings_view(s: &Settings) -> Value {
 
 /// `GET /inventory/settings`.
 pub async fn get_settings(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    if rc.caller.sandbox() {
+        return http::json(
+            200,
+            &sandbox::mark(settings_view(&sandbox_year(2025, View::Ghg).settings)),
+        );
+    }
     let s = store::settings(&rc.env, &rc.tenant()?)
         .await
         .step("inventory: reading the settings")?;
@@ -112,6 +151,10 @@ pub async fn put_settings(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let factors = state::active(&rc.env).await.factors;
     let s = Settings::parse(&body, |c| factors.grid(c).map(|g| g.code.clone()))
         .map_err(ApiError::validation)?;
+    if rc.caller.sandbox() {
+        // Validated and answered; the sandbox stores nothing.
+        return http::json(200, &sandbox::mark(settings_view(&s)));
+    }
     let tenant = rc.tenant()?;
     store::set_settings(&rc.env, &tenant, &s, &crate::edge::clock::now_iso())
         .await

@@ -36,3 +36,23 @@ pub fn search() -> &'static Value {
     static V: OnceLock<Value> = OnceLock::new();
     parsed(&V, SEARCH)
 }
+
+/// The fixed fleet inventory (`inventory::sandbox`) as rows, read exactly like stored ones.
+pub fn inventory_rows() -> &'static [crate::store::inventory::Row] {
+    use crate::inventory::sandbox::{assets, WRITTEN_AT};
+    static ROWS: OnceLock<Vec<crate::store::inventory::Row>> = OnceLock::new();
+    ROWS.get_or_init(|| {
+        assets()
+            .iter()
+            .map(|(id, a, p)| crate::store::inventory::Row::of(id, a, p, WRITTEN_AT))
+            .collect()
+    })
+}
+
+/// A body marked as the sandbox's (`"_sandbox": true`).
+pub fn mark(mut v: Value) -> Value {
+    if let Value::Object(o) = &mut v {
+        o.insert("_sandbox".into(), Value::Bool(true));
+    }
+    v
+}

@@ -20,10 +20,11 @@ use super::runner::{BackgroundJob, Claimed, Done, Outcome};
 use crate::edge::clock::now_iso;
 use crate::edge::rate_limiter::{self, LimiterCall};
 use crate::edge::{bindings, random, state};
-use crate::inventory::asset::{parse, AssetInput, Pinned};
+use crate::inventory::asset::{AssetInput, Pinned};
 use crate::inventory::import::{chunk, RowError, CHUNK_ROWS};
 use crate::inventory::ingest::{changes, validate, Counts, Phase, Progress, Valid};
 use crate::job::{JobError, Kind};
+use crate::keys::Mode;
 use crate::lca::Engine;
 use crate::limits::{org_subject, Quota, Refusal};
 use crate::store::imports::{self, Import};
@@ -165,17 +166,14 @@ async fn sort(
     valid: Vec<Valid>,
 ) -> Result<(Vec<(AssetInput, Pinned)>, Counts), JobError> {
     let serials: Vec<&str> = valid.iter().map(|(_, a, _)| a.serial.as_str()).collect();
-    let stored: HashMap<String, AssetInput> = inventory::by_serials(env, tenant, &serials)
-        .await
-        .map_err(transient("reading the stored assets"))?
-        .into_iter()
-        .filter_map(|r| {
-            Some((
-                r.serial.clone(),
-                parse(&r.input_json(), engine.factors).ok()?,
-            ))
-        })
-        .collect();
+    // Test keys' imports are dry runs against the sandbox's fixed inventory.
+    let stored: HashMap<String, AssetInput> = if tenant.mode == Mode::Test {
+        crate::inventory::sandbox::by_serial(&serials)
+    } else {
+        inventory::inputs_by_serial(env, tenant, &serials, engine.factors)
+            .await
+            .map_err(transient("reading the stored assets"))?
+    };
     Ok(changes(valid, &stored))
 }
 

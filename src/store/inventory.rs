@@ -53,6 +53,43 @@ pub struct Row {
 }
 
 impl Row {
+    /// The row an asset would be stored as (the sandbox's fixture inventory is never stored,
+    /// and is served as rows so it reads exactly like a stored one).
+    pub fn of(id: &str, a: &AssetInput, pinned: &Pinned, at: &str) -> Row {
+        let (ownership, lease_start, lease_end) = match a.ownership {
+            Ownership::Owned => ("owned", None, None),
+            Ownership::Leased { start, end } => {
+                ("leased", Some(civil_date(start)), Some(civil_date(end)))
+            }
+        };
+        Row {
+            id: id.to_string(),
+            serial: a.serial.clone(),
+            asset_tag: a.asset_tag.clone(),
+            name: a.name.clone(),
+            product_id: a.product_id.clone(),
+            brand: a.brand.clone(),
+            model: a.model.clone(),
+            mpn: a.mpn.clone(),
+            category: a.category.clone(),
+            purchase_date: civil_date(a.purchase_date),
+            retired_date: a.retired_date.map(civil_date),
+            end_of_life: a.end_of_life.name().to_string(),
+            ownership: ownership.to_string(),
+            lease_start,
+            lease_end,
+            country: a.country.clone(),
+            yearly_kwh: a.yearly_kwh,
+            purchase_cost: a.purchase_cost,
+            currency: a.currency.clone(),
+            expected_lifetime_years: a.expected_lifetime_years,
+            footprint: serde_json::to_string(pinned).unwrap_or_default(),
+            erasure_document_id: None,
+            created_at: at.to_string(),
+            updated_at: at.to_string(),
+        }
+    }
+
     pub fn pinned(&self) -> Option<Pinned> {
         serde_json::from_str(&self.footprint).ok()
     }
@@ -243,6 +280,23 @@ pub async fn by_serials(db: &impl Db, tenant: &Tenant, serials: &[&str]) -> Resu
     Ok(out)
 }
 
+/// The tenant's assets with these serials as they were sent (what an import compares with).
+pub async fn inputs_by_serial(
+    db: &impl Db,
+    tenant: &Tenant,
+    serials: &[&str],
+    factors: &crate::factors::FactorSet,
+) -> Result<std::collections::HashMap<String, AssetInput>> {
+    Ok(by_serials(db, tenant, serials)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let input = crate::inventory::asset::parse(&r.input_json(), factors).ok()?;
+            Some((r.serial, input))
+        })
+        .collect())
+}
+
 /// The tenant's asset `id`.
 pub async fn get(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Row>> {
     row(db, "inventory_assets", COLUMNS, id, Owner::Tenant(tenant)).await
@@ -271,6 +325,36 @@ pub struct Filter<'a> {
     pub purchased_to: Option<&'a str>,
     /// Matched against serial, asset tag, name, brand and model.
     pub q: Option<&'a str>,
+}
+
+impl Filter<'_> {
+    /// Whether `r` passes the filter, as [`page`]'s SQL decides it (the sandbox filters its
+    /// fixture rows with it; a native test holds the two together).
+    pub fn matches(&self, r: &Row) -> bool {
+        let category = r.pinned().map(|p| p.category);
+        let q = self.q.map(str::to_lowercase);
+        let has =
+            |field: Option<&str>, q: &str| field.unwrap_or("").to_ascii_lowercase().contains(q);
+        self.category.is_none_or(|c| category.as_deref() == Some(c))
+            && self.retired.is_none_or(|x| x == r.retired_date.is_some())
+            && self
+                .purchased_from
+                .is_none_or(|d| r.purchase_date.as_str() >= d)
+            && self
+                .purchased_to
+                .is_none_or(|d| r.purchase_date.as_str() <= d)
+            && q.as_deref().is_none_or(|q| {
+                [
+                    Some(r.serial.as_str()),
+                    r.asset_tag.as_deref(),
+                    r.name.as_deref(),
+                    r.brand.as_deref(),
+                    r.model.as_deref(),
+                ]
+                .into_iter()
+                .any(|f| has(f, q))
+            })
+    }
 }
 
 /// A page of the tenant's assets after id `after` (ids order the pages), at most `limit`
@@ -544,6 +628,67 @@ mod tests {
         );
         assert!(block_on(get(&db, &a_test(), "ast_1")).unwrap().is_none());
         assert!(block_on(get(&db, &b_live(), "ast_1")).unwrap().is_none());
+    }
+
+    #[test]
+    fn the_in_memory_filter_decides_as_the_sql_does_and_rows_read_back_as_built() {
+        let db = two_orgs();
+        let fixture = crate::inventory::sandbox::assets();
+        let at = crate::inventory::sandbox::WRITTEN_AT;
+        block_on(upsert_all(&db, &a_live(), fixture, at)).unwrap();
+        let stored = block_on(all(&db, &a_live())).unwrap();
+        let built: Vec<Row> = fixture
+            .iter()
+            .map(|(id, a, p)| Row::of(id, a, p, at))
+            .collect();
+        assert_eq!(stored, built, "Row::of is the row the upsert stores");
+        let filters = [
+            Filter::default(),
+            Filter {
+                category: Some("laptop"),
+                ..Default::default()
+            },
+            Filter {
+                retired: Some(true),
+                ..Default::default()
+            },
+            Filter {
+                retired: Some(false),
+                purchased_from: Some("2024-01-01"),
+                ..Default::default()
+            },
+            Filter {
+                purchased_to: Some("2023-12-01"),
+                ..Default::default()
+            },
+            Filter {
+                q: Some("LEASED"),
+                ..Default::default()
+            },
+            Filter {
+                q: Some("sbx-dt"),
+                category: Some("desktop"),
+                ..Default::default()
+            },
+            Filter {
+                q: Some("slate"),
+                ..Default::default()
+            },
+        ];
+        for f in &filters {
+            let sql: Vec<String> = block_on(page(&db, &a_live(), f, "", 100))
+                .unwrap()
+                .into_iter()
+                .map(|r| r.id)
+                .collect();
+            let mem: Vec<String> = built
+                .iter()
+                .filter(|r| f.matches(r))
+                .map(|r| r.id.clone())
+                .collect();
+            assert_eq!(sql, mem, "{f:?}");
+            assert!(!sql.is_empty(), "{f:?} selects something");
+        }
     }
 
     #[test]

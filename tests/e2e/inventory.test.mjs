@@ -174,7 +174,8 @@ test('pages, filters, deletion, and nobody else sees any of it', async () => {
   assert.equal((await api('GET', '/inventory?year=2025', { token: other.key })).body.assets.counted, 0);
   const sandbox = await api('POST', '/keys', { body: { mode: 'test' }, token: org.key });
   assertProblem(await api('GET', `/assets/${assets[0].id}`, { token: sandbox.body.key }), 404);
-  assert.equal((await api('GET', '/assets', { token: sandbox.body.key })).body.data.length, 0);
+  const seen = (await api('GET', '/assets?limit=200', { token: sandbox.body.key })).body.data;
+  assert.ok(seen.every((a) => a.id.startsWith('ast_sandbox_')), 'a test key sees the sandbox inventory, never live assets');
   const del = await api('DELETE', `/assets/${assets[1].id}`, { token: org.key });
   assert.equal(del.status, 200);
   assertProblem(await api('GET', `/assets/${assets[1].id}`, { token: org.key }), 404);
@@ -281,6 +282,51 @@ test('a file of more than 1,000 assets is imported by a job: checked whole, writ
   const p = assertProblem(await post(huge), 422, 'validation_failed');
   assert.match(JSON.stringify(p.errors), /100000 assets/);
   assertProblem(await post('serial\n' + 'y'.repeat(21 * 1024 * 1024)), 413);
+});
+
+test('sandbox: a test key sees a fixed fixture inventory; its writes and imports are validated and answered, nothing stored', async () => {
+  const t = (await api('POST', '/keys', { body: { mode: 'test' }, token: org.key })).body.key;
+  const list = await api('GET', '/assets?limit=5', { token: t });
+  assert.equal(list.status, 200, list.text);
+  assert.equal(list.body._sandbox, true);
+  assert.equal(list.body.data.length, 5);
+  const rest = (await api('GET', `/assets?limit=200&cursor=${list.body.next_cursor}`, { token: t })).body.data;
+  const all = [...list.body.data, ...rest];
+  assert.equal(all.length, 12);
+  assert.deepEqual((await api('GET', '/assets?category=laptop&status=retired', { token: t })).body.data.map((a) => a.serial), ['SBX-LT-0004']);
+  const one = await api('GET', `/assets/${all[0].id}`, { token: t });
+  assert.deepEqual([one.body.serial, one.body.footprint.source, one.body._sandbox], ['SBX-LT-0001', 'catalogue', true]);
+  // The same answers for every test key, of any organisation.
+  const other = (await api('POST', '/keys', { body: { mode: 'test' }, token: (await createKey('internal', { org: `Sandbox Other ${Date.now()}` })).key })).body.key;
+  assert.deepEqual((await api('GET', '/inventory?year=2025', { token: other })).body, (await api('GET', '/inventory?year=2025', { token: t })).body);
+  // The inventory of the fixture, by the rules: Category 2 is the owned assets bought in 2025.
+  const inv = (await api('GET', '/inventory?year=2025', { token: t })).body;
+  assert.equal(inv._sandbox, true);
+  const bought = all.filter((a) => a.purchase_date.startsWith('2025') && a.ownership === 'owned');
+  const cat2 = bought.reduce((s, a) => s + a.footprint.production_kg + a.footprint.transport_kg, 0);
+  assert.ok(Math.abs(inv.scope3.cat2_capital_goods.value - cat2) < 0.05, `${inv.scope3.cat2_capital_goods.value} vs ${cat2}`);
+  assert.equal(inv.assets.purchased, all.filter((a) => a.purchase_date.startsWith('2025')).length);
+  // Writes answer as if made; nothing is stored.
+  const made = await api('POST', '/assets', { body: { serial: 'SBX-NEW-1', category: 'laptop', purchase_date: '2025-05-05' }, token: t });
+  assert.deepEqual([made.status, made.body._sandbox, made.body.id], [201, true, 'ast_sandbox_new']);
+  assertProblem(await api('GET', '/assets/ast_sandbox_new', { token: t }), 404);
+  const patched = await api('PATCH', `/assets/${all[0].id}`, { body: { country: 'IT' }, token: t });
+  assert.deepEqual([patched.status, patched.body.country], [200, 'IT']);
+  assert.equal((await api('GET', `/assets/${all[0].id}`, { token: t })).body.country, 'FR');
+  assert.equal((await api('DELETE', `/assets/${all[0].id}`, { token: t })).body._sandbox, true);
+  assert.equal((await api('GET', '/assets?limit=200', { token: t })).body.data.length, 12);
+  assertProblem(await api('POST', '/assets', { body: { serial: 'X' }, token: t }), 422, 'validation_failed');
+  // An import is a dry run against the fixture: its serials unchanged, new ones created, bad rows listed.
+  const csv = 'serial,name,product_id,purchase_date,country,purchase_cost,currency,asset_tag\n' +
+    'SBX-LT-0001,"Sandbox laptop, finance",dell--latitude-5420,2023-03-15,FR,1150,EUR,SBX-0001\nSBX-NEW-2,,,2025-01-01,FR,,,\nSBX-NEW-3,,dell--latitude-5420,2025-13-01,FR,,,\n';
+  const imp = await api('POST', '/assets/import', { raw: csv, headers: { 'Content-Type': 'text/csv' }, token: t });
+  assert.equal(imp.status, 200, imp.text);
+  assert.deepEqual([imp.body._sandbox, imp.body.dry_run, imp.body.unchanged, imp.body.errors.map((e) => e.row)], [true, true, 1, [2, 3]]);
+  assert.equal((await api('GET', '/assets?q=SBX-NEW', { token: t })).body.data.length, 0);
+  // Settings validate and answer, and stay the defaults.
+  const put = await api('PUT', '/inventory/settings', { body: { fiscal_year_start_month: 4 }, token: t });
+  assert.deepEqual([put.status, put.body.fiscal_year_start_month, put.body._sandbox], [200, 4, true]);
+  assert.equal((await api('GET', '/inventory/settings', { token: t })).body.fiscal_year_start_month, 1);
 });
 
 test('settings: a fiscal year, a capitalisation threshold and market-based factors change the inventory as the rules say', async () => {
