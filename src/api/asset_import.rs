@@ -210,5 +210,10 @@ pub async fn status(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
             d.insert("chunks".into(), json!(row.bounds().len().saturating_sub(1)));
         }
     }
-    http::json(200, &JobStatus::of(&row.job, detail))
+    let body = serde_json::to_value(JobStatus::of(&row.job, detail))
+        .map_err(|e| ApiError::internal(format!("assets import: the status: {e}")))?;
+    match rc.caller.sandbox() {
+        true => http::json(200, &sandbox::mark(body)),
+        false => http::json(200, &body),
+    }
 }

@@ -73,8 +73,7 @@ pub async fn sync(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         let rows = assess(&engine, &reports, &mut out);
         let all_new = vec![true; rows.len()];
         out.tally(rows, &all_new);
-        let mut v = out.json();
-        v["_sandbox"] = json!(true);
+        let mut v = super::sandbox::mark(out.json());
         v["note"] = json!("sandbox: computed from the reports, nothing stored");
         return http::json(200, &v);
     }

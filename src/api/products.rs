@@ -149,7 +149,7 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
         "footprint_request": { "product": { "id": p.id } },
     });
     if rc.caller.sandbox() {
-        body["_sandbox"] = json!(true);
+        body = super::sandbox::mark(body);
     }
     let mut resp = http::json(200, &body)?;
     http::set(resp.headers_mut(), "Cache-Control", "public, max-age=3600");

@@ -32,7 +32,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         "note": "counts include requests other edge isolates hold leased and have not spent yet (each at most a tenth of the minute's allowance, a quarter more while renewing)",
     });
     if c.sandbox() {
-        body["_sandbox"] = json!(true);
+        body = super::sandbox::mark(body);
     }
     let mut resp = http::json(200, &body)?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");

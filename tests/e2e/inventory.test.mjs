@@ -323,10 +323,11 @@ test('sandbox: a test key sees a fixed fixture inventory; its writes and imports
   assert.equal(imp.status, 200, imp.text);
   assert.deepEqual([imp.body._sandbox, imp.body.dry_run, imp.body.unchanged, imp.body.errors.map((e) => e.row)], [true, true, 1, [2, 3]]);
   assert.equal((await api('GET', '/assets?q=SBX-NEW', { token: t })).body.data.length, 0);
-  // Settings validate and answer, and stay the defaults.
-  const put = await api('PUT', '/inventory/settings', { body: { fiscal_year_start_month: 4 }, token: t });
-  assert.deepEqual([put.status, put.body.fiscal_year_start_month, put.body._sandbox], [200, 4, true]);
-  assert.equal((await api('GET', '/inventory/settings', { token: t })).body.fiscal_year_start_month, 1);
+  // Settings (an admin key's) validate and answer, and stay the defaults.
+  const admin = (await createKey('internal', { mode: 'test' })).key;
+  const put = await api('PUT', '/inventory/settings', { body: { fiscal_year_start_month: 4 }, token: admin });
+  assert.deepEqual([put.status, put.body.fiscal_year_start_month, put.body._sandbox], [200, 4, true], put.text);
+  assert.equal((await api('GET', '/inventory/settings', { token: admin })).body.fiscal_year_start_month, 1);
 });
 
 test('settings: a fiscal year, a capitalisation threshold and market-based factors change the inventory as the rules say', async () => {
