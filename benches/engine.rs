@@ -154,4 +154,47 @@ fn main() {
         lat[lat.len() - 1],
         lat.len()
     );
+
+    inventory_year();
+}
+
+/// A reporting year of a 10,000- and a 100,000-asset fleet (the sandbox's twelve assets, with
+/// their dates spread over three years): the accounting alone, without storage.
+fn inventory_year() {
+    use carbontrace::inventory::ghg::{inventory, Asset, Period, Settings, View};
+    use carbontrace::inventory::sandbox;
+    let base: Vec<Asset> = sandbox::assets()
+        .iter()
+        .map(|(id, a, p)| {
+            carbontrace::store::inventory::Row::of(id, a, p, sandbox::WRITTEN_AT)
+                .accounting()
+                .expect("a fixture asset is accounted for")
+        })
+        .collect();
+    for n in [10_000usize, 100_000] {
+        let fleet: Vec<Asset> = (0..n)
+            .map(|i| {
+                let mut a = base[i % base.len()].clone();
+                a.id = format!("ast_{i:06}");
+                a.purchase_date += (i % 1000) as i64;
+                a
+            })
+            .collect();
+        let settings = Settings::default();
+        let t = Instant::now();
+        let runs = if n > 10_000 { 3 } else { 20 };
+        for _ in 0..runs {
+            black_box(inventory(
+                &fleet,
+                &Period::year(2024, 1),
+                View::Ghg,
+                &settings,
+            ));
+        }
+        println!(
+            "{:<48} {:>9.2} ms a year",
+            format!("inventory of {n} assets (accounting only)"),
+            t.elapsed().as_secs_f64() * 1000.0 / runs as f64
+        );
+    }
 }
