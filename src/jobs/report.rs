@@ -73,6 +73,34 @@ async fn stored_request(env: &Env, row: &Report) -> Result<Vec<u8>, JobError> {
     }
 }
 
+/// Render a report's PDF (with its organisation's name and the methodology version) and store
+/// it at the report's fixed key (a retried job overwrites, never leaves two): key and size.
+async fn publish(
+    env: &Env,
+    row: &Report,
+    render: impl FnOnce(&ReportMeta) -> Vec<u8>,
+) -> Result<(String, usize), JobError> {
+    let org = orgs::name(env, &row.org_id)
+        .await
+        .map_err(|e| JobError::transient("reading the organisation", e))?;
+    let generated_at = now_iso();
+    let pdf = render(&ReportMeta {
+        id: &row.job.id,
+        kind: &row.kind,
+        title: &row.title,
+        org: &org,
+        generated_at: &generated_at,
+        period: row.period.as_deref(),
+        methodology_version: METHODOLOGY_VERSION,
+    });
+    let key = format!("reports/{}/{}.pdf", row.org_id, row.job.id);
+    let bytes = pdf.len();
+    bindings::put_object(env, &key, pdf, "application/pdf")
+        .await
+        .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
+    Ok((key, bytes))
+}
+
 /// A `ghg_inventory` report: the reporting year of the organisation's fleet inventory, as
 /// `GET /inventory` answers it, rendered; its summary is the inventory's figures.
 async fn build_inventory(
@@ -86,27 +114,10 @@ async fn build_inventory(
     let year = inventory::year(env, tenant, req.year, req.view)
         .await
         .map_err(|e| JobError::transient("reading the inventory", e))?;
-    let org = orgs::name(env, &row.org_id)
-        .await
-        .map_err(|e| JobError::transient("reading the organisation", e))?;
-    let generated_at = now_iso();
-    let pdf = crate::pdf::inventory::render(
-        &ReportMeta {
-            id: &row.job.id,
-            kind: &row.kind,
-            title: &row.title,
-            org: &org,
-            generated_at: &generated_at,
-            period: row.period.as_deref(),
-            methodology_version: METHODOLOGY_VERSION,
-        },
-        &year.inventory,
-    );
-    let key = format!("reports/{}/{}.pdf", row.org_id, row.job.id);
-    let bytes = pdf.len();
-    bindings::put_object(env, &key, pdf, "application/pdf")
-        .await
-        .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
+    let (key, bytes) = publish(env, row, |meta| {
+        crate::pdf::inventory::render(meta, &year.inventory)
+    })
+    .await?;
     let mut summary = serde_json::to_value(&year.inventory)
         .map_err(|e| JobError::Permanent(format!("the inventory: {e}")))?;
     summary["total_kg_co2e"] = json!(year.inventory.total.value);
@@ -147,29 +158,9 @@ async fn build(
             fleet.skipped.first().map(|s| s.1.as_str()).unwrap_or("-")
         )));
     }
-    let org = orgs::name(env, &row.org_id)
-        .await
-        .map_err(|e| JobError::transient("reading the organisation", e))?;
     let computed_ms = now_ms() - started;
-    let generated_at = now_iso();
-    let pdf = render(
-        &ReportMeta {
-            id: &row.job.id,
-            kind: &row.kind,
-            title: &row.title,
-            org: &org,
-            generated_at: &generated_at,
-            period: row.period.as_deref(),
-            methodology_version: METHODOLOGY_VERSION,
-        },
-        &fleet,
-    );
+    let (key, bytes) = publish(env, row, |meta| render(meta, &fleet)).await?;
     let total_ms = now_ms() - started;
-    let key = format!("reports/{}/{}.pdf", row.org_id, row.job.id);
-    let bytes = pdf.len();
-    bindings::put_object(env, &key, pdf, "application/pdf")
-        .await
-        .map_err(|e| JobError::transient("storing the PDF in R2", e))?;
     let (stage, share) = fleet.dominant_stage();
     let summary = json!({
         "devices": fleet.devices.len(), "skipped": fleet.skipped.len(),
