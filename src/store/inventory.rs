@@ -128,14 +128,14 @@ impl Row {
             self.lease_start.clone(),
             self.lease_end.clone(),
             self.purchase_cost,
-            serde_json::value::RawValue::from_string(self.footprint.clone()).ok(),
+            Some(self.footprint.clone()),
         )
         .asset()
     }
 }
 
 /// What the accounting reads of a stored asset, in [`ACCOUNTING_COLUMNS`]' order: read as one
-/// JSON array per row (see [`accounting`]), the footprint kept raw until its turn.
+/// JSON array per row (see [`accounting`]).
 #[derive(Debug, Deserialize)]
 struct AccountingRow(
     String,
@@ -149,13 +149,13 @@ struct AccountingRow(
     Option<String>,
     Option<String>,
     Option<f64>,
-    Option<Box<serde_json::value::RawValue>>,
+    Option<String>,
 );
 
-/// [`AccountingRow`]'s columns, as SQLite builds the array (`footprint` NULL when not JSON).
+/// [`AccountingRow`]'s columns, as SQLite builds the array. The footprint goes as text, parsed
+/// once, here: `json(footprint)` would have SQLite parse and print every footprint again.
 const ACCOUNTING_COLUMNS: &str = "id, serial, name, country, purchase_date, retired_date, \
-end_of_life, ownership, lease_start, lease_end, purchase_cost, \
-CASE WHEN json_valid(footprint) THEN json(footprint) END";
+end_of_life, ownership, lease_start, lease_end, purchase_cost, footprint";
 
 impl AccountingRow {
     fn asset(self) -> std::result::Result<Asset, String> {
@@ -178,7 +178,7 @@ impl AccountingRow {
             ("leased", Some(start), Some(end)) => Ownership::Leased { start, end },
             _ => Ownership::Owned,
         };
-        let pinned: Option<Pinned> = footprint.and_then(|f| serde_json::from_str(f.get()).ok());
+        let pinned: Option<Pinned> = footprint.and_then(|f| serde_json::from_str(&f).ok());
         Ok(Asset {
             purchase_date: epoch_day(&purchase_date)
                 .ok_or("the stored purchase date is unreadable")?,
