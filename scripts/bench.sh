@@ -98,12 +98,13 @@ for _ in $(seq 1 1800); do
   sleep 1
 done
 t1=$(date +%s.%N)
-IMPORT_LINE=$(python3 - "$IMPORT" "$t0" "$t_accepted" "$t1" "$(peak_kb)" <<'PY'
+WASM=$(grep -o "inventory_imports $IMPORT_ID: [0-9]* rows, wasm memory [0-9]* bytes" "$CT_STATE_DIR/direct.log" | awk '{print $(NF-1)}' | tail -1)
+IMPORT_LINE=$(python3 - "$IMPORT" "$t0" "$t_accepted" "$t1" "$(peak_kb)" "${WASM:-0}" <<'PY'
 import json, sys
-r = json.loads(sys.argv[1]); t0, ta, t1, kb = map(float, sys.argv[2:])
+r = json.loads(sys.argv[1]); t0, ta, t1, kb, wasm = map(float, sys.argv[2:])
 print(f"| POST /assets/import, one 100,000-row CSV (a job), workerd direct | {r['status']}: {r.get('created')} created, "
       f"{r.get('errors_total')} errors | 202 in {(ta - t0) * 1000:.0f} ms, done in {t1 - t0:.1f} s | "
-      f"peak RSS of workerd's processes {kb / 1024:.0f} MiB |")
+      f"the isolate's wasm memory {wasm / 1048576:.0f} MiB; peak RSS of workerd's processes {kb / 1024:.0f} MiB |")
 PY
 )
 echo
