@@ -120,7 +120,7 @@ async fn now(
     let result = json!({
         "format": format.name(), "dry_run": dry_run, "rows": bodies.len(),
         "created": counts.created, "updated": counts.updated, "unchanged": counts.unchanged,
-        "errors": errors, "errors_total": errors.len(),
+        "errors": errors, "errors_total": errors.len(), "notes": format.notes(),
     });
     if dry_run || writes.is_empty() {
         return Ok(result);

@@ -36,6 +36,17 @@ impl Format {
         })
     }
 
+    /// What an import of this format must say about how its fields were read (the issue's
+    /// "flagged": Intune has no purchase date).
+    pub fn notes(self) -> Vec<&'static str> {
+        match self {
+            Format::Intune => vec![
+                "purchase_date: Intune has no purchase date; each asset's enrolment date (enrolledDateTime) stands for it",
+            ],
+            _ => Vec::new(),
+        }
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Format::CarbonTrace => "carbontrace",

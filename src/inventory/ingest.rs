@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::asset::{parse, pin, AssetInput, Pinned};
-use super::import::RowError;
+use super::import::{Format, RowError};
 use crate::lca::Engine;
 use crate::validation::FieldError;
 
@@ -164,10 +164,14 @@ impl Progress {
     /// (or, for a dry run, what would be).
     pub fn result(&self, format: &str, dry_run: bool, rows: usize) -> Value {
         let c = if dry_run { self.checked } else { self.written };
+        let notes = Format::parse(format)
+            .flatten()
+            .map(Format::notes)
+            .unwrap_or_default();
         serde_json::json!({
             "format": format, "dry_run": dry_run, "rows": rows,
             "created": c.created, "updated": c.updated, "unchanged": c.unchanged,
-            "errors": self.errors, "errors_total": self.errors_total,
+            "errors": self.errors, "errors_total": self.errors_total, "notes": notes,
         })
     }
 
@@ -264,6 +268,12 @@ mod tests {
             (r["created"].as_u64(), r["errors_total"].as_u64()),
             (Some(3), Some(1005))
         );
+        assert_eq!(r["notes"], serde_json::json!([]));
+        let intune = back.result("intune", false, 10);
+        assert!(intune["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("enrolledDateTime"));
         assert_eq!(Progress::of(Some("not json")), Progress::default());
     }
 }

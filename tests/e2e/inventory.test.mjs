@@ -202,6 +202,7 @@ test('imports: each format, a re-import changes nothing, bad rows are listed, a 
   const intune = { value: [{ deviceName: 'LT-042', manufacturer: 'Dell Inc.', model: 'Latitude 5420', serialNumber: 'INT-1', enrolledDateTime: '2023-09-14T08:12:00Z', operatingSystem: 'Windows' }] };
   r = await post(JSON.stringify(intune), 'application/json');
   assert.deepEqual([r.body.format, r.body.created], ['intune', 1], r.text);
+  assert.match(r.body.notes[0], /enrolledDateTime/, 'Intune has no purchase date: the import says what stands for it');
   const g4it = 'nomEquipementPhysique;modele;quantite;type;dateAchat;dateRetrait;paysDUtilisation;consoElecAnnuelle\nPC-1;OptiPlex 7090;2;Desktop;2022-01-10;2025-02-01;France;120,5\n';
   r = await post(g4it, 'text/csv');
   assert.deepEqual([r.body.format, r.body.created], ['g4it', 2], r.text);
