@@ -181,6 +181,75 @@ enum SourceRows<'a> {
     Json(std::iter::Enumerate<std::vec::IntoIter<&'a serde_json::value::RawValue>>),
 }
 
+type Raw<'r> = &'r serde_json::value::RawValue;
+
+/// The message a [`Bounded`] list fails with past [`MAX_JOB_ROWS`] rows.
+const TOO_MANY: &str = "too many rows";
+
+/// A JSON list of rows, refused as soon as it holds more than [`MAX_JOB_ROWS`]: a 20 MiB body
+/// of `{}` would otherwise be millions of slices before any limit is checked.
+struct Bounded<'a>(Vec<Raw<'a>>);
+
+impl<'de> serde::Deserialize<'de> for Bounded<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Bounded<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a list of rows")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some(r) = a.next_element()? {
+                    if out.len() == MAX_JOB_ROWS {
+                        return Err(serde::de::Error::custom(TOO_MANY));
+                    }
+                    out.push(r);
+                }
+                Ok(Bounded(out))
+            }
+        }
+        d.deserialize_seq(V)
+    }
+}
+
+/// A JSON import's wrapper object (Snipe-IT's `{total, rows}`, Graph's `{value}`): only its
+/// lists of rows are kept, and at most 100 members are read.
+struct Wrapper<'a>(Vec<Raw<'a>>);
+
+impl<'de> serde::Deserialize<'de> for Wrapper<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Wrapper<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object holding a list of rows")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Self::Value, A::Error> {
+                let (mut lists, mut members) = (Vec::new(), 0);
+                while let Some(k) = a.next_key::<std::borrow::Cow<'de, str>>()? {
+                    members += 1;
+                    if members > 100 {
+                        return Err(serde::de::Error::custom("too many members"));
+                    }
+                    let v: Raw<'de> = a.next_value()?;
+                    if ["rows", "value", "assets"].contains(&k.as_ref()) {
+                        lists.push(v);
+                    }
+                }
+                Ok(Wrapper(lists))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
 impl<'a> SourceRows<'a> {
     fn open(body: &'a str, csv: bool) -> Result<SourceRows<'a>, FieldError> {
         if csv {
@@ -213,18 +282,32 @@ impl<'a> SourceRows<'a> {
                 "an array of rows, or one of {\"rows\": […]}, {\"value\": […]}",
             )
         };
-        // The top level is read as raw slices: no row is parsed before its turn.
-        type Raw<'r> = &'r serde_json::value::RawValue;
+        // The top level is read as raw slices: no row is parsed before its turn, and no more
+        // than the job limit's rows (or a wrapper's members) are ever held.
         let top: Raw = serde_json::from_str(body)
             .map_err(|e| FieldError::new("body", format!("not JSON: {e}")))?;
+        let too_many = |e: serde_json::Error| {
+            if e.to_string().starts_with(TOO_MANY) {
+                FieldError::new("body", format!("more than {MAX_JOB_ROWS} assets (limit)"))
+            } else {
+                shape()
+            }
+        };
         let list: Vec<Raw> = match top.get().trim_start().as_bytes().first() {
-            Some(b'[') => serde_json::from_str(top.get()).map_err(|_| shape())?,
+            Some(b'[') => {
+                serde_json::from_str::<Bounded>(top.get())
+                    .map_err(too_many)?
+                    .0
+            }
             Some(b'{') => {
-                let o: std::collections::BTreeMap<String, Raw> =
-                    serde_json::from_str(top.get()).map_err(|_| shape())?;
-                let mut lists = ["rows", "value", "assets"].iter().filter_map(|k| o.get(*k));
+                let o: Wrapper = serde_json::from_str(top.get()).map_err(|_| shape())?;
+                let mut lists = o.0.into_iter();
                 match (lists.next(), lists.next()) {
-                    (Some(raw), None) => serde_json::from_str(raw.get()).map_err(|_| shape())?,
+                    (Some(raw), None) => {
+                        serde_json::from_str::<Bounded>(raw.get())
+                            .map_err(too_many)?
+                            .0
+                    }
                     _ => return Err(shape()),
                 }
             }
@@ -754,6 +837,20 @@ mod tests {
             .unwrap_err()
             .message
             .contains("limit"));
+        // A hostile list is refused while it is read, not after: millions of `{}`.
+        let flood = format!("[{}]", vec!["{}"; MAX_JOB_ROWS + 1].join(","));
+        assert!(super::read(&flood, false, None, MAX_JOB_ROWS)
+            .unwrap_err()
+            .message
+            .contains("assets (limit)"));
+        let wide = format!(
+            "{{{}}}",
+            (0..200)
+                .map(|i| format!("\"k{i}\":1"))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        assert!(super::read(&wide, false, None, MAX_JOB_ROWS).is_err());
         // A G4IT quantity counts each asset it makes.
         let g4it =
             "nomEquipementPhysique;quantite;dateAchat\nPC;600;2022-01-10\nPC2;600;2022-01-10\n";
