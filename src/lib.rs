@@ -4,6 +4,7 @@
 //! import ring anywhere (`scripts/layers.py` proves both in the test command; the compiler
 //! proves one more boundary: the `worker` crate exists for wasm32 only):
 //! 1. **domain** — plain Rust, no Cloudflare types, tested natively with `cargo test`:
+//!    [`accounts`] (console accounts, passwords, sessions),
 //!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
 //!    [`inventory`] (fleet assets, pinned footprints, GHG accounting of a reporting year),
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
@@ -27,6 +28,7 @@
 // path, so its size costs nothing on the hot path and boxing it would only add noise.
 #![allow(clippy::result_large_err)]
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod blancco;

@@ -13,13 +13,18 @@ pub enum Access {
     Identified,
     /// Anyone (anonymous = free tier by IP); metered.
     Metered,
-    /// An API key (401 without one); metered.
+    /// An API key, or a console session (401 without either); metered.
     Keyed,
     /// An API key of the Enterprise plan (Bearer or Basic with the key as password).
     Enterprise,
-    /// An API key with the `admin` role (403 for a standard key, and for a rolled key in its
-    /// grace period); not metered (the plan's key cap bounds it).
+    /// An API key with the `admin` role, or the owner's console session (403 for a standard
+    /// key or a member, and for a rolled key in its grace period); not metered (the plan's key
+    /// cap bounds it).
     OrgAdmin,
+    /// A person signed in to the console (the session cookie); not metered.
+    Session,
+    /// The owner of an organisation, signed in to the console; not metered.
+    Owner,
     /// The admin token.
     Admin,
 }

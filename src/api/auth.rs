@@ -2,6 +2,9 @@
 //! - no `Authorization`: the free tier, counted per client IP;
 //! - `Bearer <admin token>`: the operator (plan `internal`: unlimited, still counted);
 //! - `Bearer ct_live_…` / `ct_test_…`: the key's organisation, plan and mode;
+//! - no `Authorization` but the console's session cookie: the person's organisation and plan,
+//!   the mode the request names, the key role of their membership (`session.rs`: origin and
+//!   CSRF checks, expiry);
 //! - anything else, an unknown or a revoked key: 401 — never a silent fall-back to free.
 //!
 //! Key lookups are cached in the isolate for [`KEY_CACHE_MS`] (`key_cache`): a revoked key is
@@ -10,7 +13,7 @@
 //! growing block (`auth_failures`); a valid credential is never refused for them.
 
 use super::access::Access;
-use super::auth_failures::count_failure;
+use super::auth_failures::{count_failure, key_bucket};
 pub use super::caller::Caller;
 use super::http::RequestCtx;
 use super::key_cache::lookup;
@@ -51,7 +54,7 @@ pub async fn admin_on_public_route(rc: &RequestCtx) -> Result<bool, ApiError> {
         return Ok(false);
     }
     let failure = ApiError::unauthorized("invalid_admin_token", "Not the admin token.");
-    let e = count_failure(rc, failure, None).await;
+    let e = count_failure(rc, failure, &[]).await;
     if e.status == 429 {
         return Err(e);
     }
@@ -88,10 +91,16 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
             ),
         ));
     }
-    let mut caller = match identify(rc).await {
+    let mut caller = match identify(rc, access).await {
         Ok(c) => c,
-        Err(e) if e.status == 401 => {
-            return Err(count_failure(rc, e, presented_prefix(rc).as_deref()).await)
+        // A failed credential counts; an ended session does not (its cookie is cleared, and
+        // a person whose session expired must not find their address blocked at sign-in).
+        Err(e) if e.status == 401 && rc.header("Authorization").is_some() => {
+            let prefix: Vec<String> = presented_prefix(rc)
+                .map(|p| key_bucket(&p))
+                .into_iter()
+                .collect();
+            return Err(count_failure(rc, e, &prefix).await);
         }
         Err(e) => return Err(e),
     };
@@ -119,10 +128,10 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
             )
             .with_extension("required_plan", "enterprise".into()));
         }
-        Access::OrgAdmin if caller.key_id.is_none() => {
+        Access::OrgAdmin if caller.org_id.is_none() => {
             return Err(ApiError::unauthorized(
                 "api_key_required",
-                "Managing keys needs one of the organisation's admin API keys: `Authorization: Bearer ct_live_…`.",
+                "Managing keys needs one of the organisation's admin API keys (`Authorization: Bearer ct_live_…`) or the owner's console session.",
             ))
         }
         Access::OrgAdmin if caller.role != Some(Role::Admin) => {
@@ -130,7 +139,7 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 403,
                 "admin_role_required",
                 "Admin key required",
-                "Only the organisation's admin keys manage its keys and integrations; this key is a standard key.",
+                "Only the organisation's admin keys and its owner manage its keys and integrations; this is a standard key or a member.",
             ))
         }
         // Whoever holds a rolled key (perhaps the thief it was rolled against) must not take
@@ -143,10 +152,24 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "This key was rolled: during its grace period it calls the API but manages no keys; use its successor.",
             ))
         }
-        Access::Keyed if caller.key_id.is_none() => {
+        Access::Keyed if caller.org_id.is_none() => {
             return Err(ApiError::unauthorized(
                 "api_key_required",
-                "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox).",
+                "This route needs an API key: `Authorization: Bearer ct_live_…` (or `ct_test_…` for the sandbox), or a console session.",
+            ))
+        }
+        Access::Session | Access::Owner if caller.session.is_none() => {
+            return Err(ApiError::unauthorized(
+                "session_required",
+                "This route belongs to the console: sign in (POST /auth/login) and send the session cookie.",
+            ))
+        }
+        Access::Owner if caller.role != Some(Role::Admin) => {
+            return Err(ApiError::new(
+                403,
+                "owner_required",
+                "Owner required",
+                "Only the organisation's owner manages its members.",
             ))
         }
         // Managing keys is not metered against the plan (a key cap bounds it instead).
@@ -159,9 +182,24 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
     Ok(caller)
 }
 
-async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
+/// Whether a route reads the session cookie: the organisation's routes the console calls. The
+/// routes anyone may call without a key (footprints, products) ignore it, so a signed-in
+/// person trying them from the docs page is the anonymous caller they would be elsewhere.
+fn reads_session(access: Access) -> bool {
+    matches!(
+        access,
+        Access::Identified | Access::Keyed | Access::OrgAdmin | Access::Session | Access::Owner
+    )
+}
+
+async fn identify(rc: &RequestCtx, access: Access) -> Result<Caller, ApiError> {
     let Some(header) = rc.header("Authorization") else {
-        return Ok(Caller::anonymous(&rc.client_bucket()));
+        let person = if reads_session(access) {
+            super::session::identify(rc).await?
+        } else {
+            None
+        };
+        return Ok(person.unwrap_or_else(|| Caller::anonymous(&rc.client_bucket())));
     };
     if is_admin(rc) {
         return Ok(Caller {
@@ -175,6 +213,7 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
             admin: true,
             metered: false,
             quota: None,
+            session: None,
         });
     }
     let basic = header
@@ -238,5 +277,6 @@ async fn identify(rc: &RequestCtx) -> Result<Caller, ApiError> {
         admin: false,
         metered: false,
         quota: None,
+        session: None,
     })
 }

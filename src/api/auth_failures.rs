@@ -8,6 +8,13 @@
 //! midnight". A request carrying a valid key or the admin token is never refused because of
 //! its address's failures: the gate checks the credential first and consults the block only
 //! when the credential failed.
+//!
+//! Console sign-ins (`POST /auth/login`) follow the same rules with two more buckets: the
+//! account (`login:<email>`) and the pair of account and address. A password, unlike a key,
+//! can be guessed, so a blocked address is refused *before* its password is checked
+//! ([`login_blocked`]), and so is an address that failed on an account whose own bucket is past
+//! its limit; an address that never failed on the account is still heard, so the owner
+//! signing in from their own machine is never locked out by someone else's guesses.
 
 use std::cell::RefCell;
 
@@ -33,6 +40,10 @@ thread_local! {
     /// Addresses (and key prefixes) that went past the failure limit: their offences and the
     /// end of their current block.
     static BLOCKED: RefCell<Expiring<String, Offences>> = RefCell::new(Expiring::new(10_000));
+
+    /// (account, address) pairs that failed a sign-in lately: refused while their account is
+    /// blocked.
+    static FAILED_PAIRS: RefCell<Expiring<String, ()>> = RefCell::new(Expiring::new(10_000));
 }
 
 /// The block after `count` offences: a minute, doubling, capped.
@@ -40,19 +51,51 @@ pub fn block_seconds(count: u32) -> f64 {
     (60.0 * 2f64.powi(count.saturating_sub(1).min(16) as i32)).min(MAX_BLOCK_S)
 }
 
-/// Count a failed authentication (`failure`, the 401) against the client's address and, if
-/// the caller presented a well-formed key, its prefix. Within both limits the 401 stands;
-/// past either, the answer is a 429 and the bucket is blocked in this isolate.
+/// The bucket of a presented key's prefix.
+pub fn key_bucket(prefix: &str) -> String {
+    format!("key:{prefix}")
+}
+
+/// The buckets of a sign-in to `email` from this client: the account, and the pair.
+pub fn login_buckets(rc: &RequestCtx, email: &str) -> [String; 2] {
+    [
+        format!("login:{email}"),
+        format!("login:{email}|{}", rc.client_bucket()),
+    ]
+}
+
+/// Before a password is checked: a 429 if this address (or this address on this account) is
+/// blocked, or if the account is blocked and this address has failed on it lately.
+pub(super) fn login_blocked(rc: &RequestCtx, email: &str) -> Option<ApiError> {
+    let [account, pair] = login_buckets(rc, email);
+    if let Some(e) = blocked(rc, std::slice::from_ref(&pair)) {
+        return Some(e);
+    }
+    let now = crate::edge::clock::now_ms();
+    if FAILED_PAIRS.fresh(&pair, now).is_some() {
+        return blocked(rc, &[account]);
+    }
+    None
+}
+
+/// Count a failed authentication (`failure`, the 401) against the client's address and the
+/// `extra` buckets (a presented key's prefix, a sign-in's account and pair). Within every
+/// limit the 401 stands; past any, the answer is a 429 and the bucket is blocked in this
+/// isolate.
 pub(super) async fn count_failure(
     rc: &RequestCtx,
     failure: ApiError,
-    key_prefix: Option<&str>,
+    extra: &[String],
 ) -> ApiError {
-    if let Some(e) = blocked(rc, key_prefix) {
+    let now = crate::edge::clock::now_ms();
+    for b in extra.iter().filter(|b| b.contains('|')) {
+        FAILED_PAIRS.remember(b.clone(), (), now + MAX_BLOCK_S * 1000.0);
+    }
+    if let Some(e) = blocked(rc, extra) {
         return e;
     }
     let mut buckets = vec![rc.client_bucket()];
-    buckets.extend(key_prefix.map(|p| format!("key:{p}")));
+    buckets.extend(extra.iter().cloned());
     for bucket in buckets {
         let mut c = Caller::anonymous(&bucket);
         c.plan = Plan::AuthFailures;
@@ -78,11 +121,11 @@ pub(super) async fn count_failure(
     failure
 }
 
-/// A 429 if the client's address (or the presented key prefix) is blocked in this isolate.
-fn blocked(rc: &RequestCtx, key_prefix: Option<&str>) -> Option<ApiError> {
+/// A 429 if the client's address (or one of the `extra` buckets) is blocked in this isolate.
+fn blocked(rc: &RequestCtx, extra: &[String]) -> Option<ApiError> {
     let now = crate::edge::clock::now_ms();
     let mut buckets = vec![rc.client_bucket()];
-    buckets.extend(key_prefix.map(|p| format!("key:{p}")));
+    buckets.extend(extra.iter().cloned());
     let until = buckets
         .iter()
         .filter_map(|b| BLOCKED.fresh(b, now))

@@ -14,10 +14,11 @@ impl RequestCtx {
         use crate::jobs::EnqueueError;
         let tenant = self.tenant()?;
         let kind = spec.kind();
+        let actor = self.caller.actor();
         let job = crate::jobs::Enqueue {
             id,
             tenant: &tenant,
-            key_id: self.caller.key_id.as_deref().unwrap_or_default(),
+            key_id: &actor,
             max_open: self.caller.plan.max_open_jobs(),
             spec,
         };

@@ -3,6 +3,16 @@
 
 use crate::keys::{Mode, Role};
 use crate::limits::{Plan, Quota};
+use crate::store::sessions::SessionRow;
+
+/// A console session behind a request: the stored row (person, membership, organisation) and
+/// the cookie's token (held for this request only, to derive its CSRF token and sign it out).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub row: SessionRow,
+    pub token: String,
+    pub token_hash: String,
+}
 
 /// Who is calling.
 #[derive(Debug, Clone)]
@@ -22,6 +32,9 @@ pub struct Caller {
     /// Whether this call is metered; `quota` holds the figures for the headers.
     pub metered: bool,
     pub quota: Option<Quota>,
+    /// A person signed in to the console (`None`: a key, the admin token or nobody). Its
+    /// organisation, mode and role fill the fields above as a key's would.
+    pub session: Option<Box<Session>>,
 }
 
 impl Caller {
@@ -37,6 +50,18 @@ impl Caller {
             admin: false,
             metered: false,
             quota: None,
+            session: None,
+        }
+    }
+
+    /// Who acts, as the audit log names them: the key's id, `user:<id>` for a console
+    /// session, `admin`, or `anonymous`.
+    pub fn actor(&self) -> String {
+        match (&self.key_id, &self.session) {
+            (Some(k), _) => k.clone(),
+            (None, Some(s)) => format!("user:{}", s.row.user_id),
+            _ if self.admin => "admin".into(),
+            _ => "anonymous".into(),
         }
     }
 

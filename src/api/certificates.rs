@@ -1,5 +1,6 @@
 //! Certificates: `POST /certificates` (issue), `GET /certificates/{id}` (JSON or PDF),
-//! `DELETE /certificates/{id}` (revoke), `GET /certificates/{id}/verify` (public).
+//! `DELETE /certificates/{id}` (revoke), `GET /certificates/{id}/verify` (public), `GET
+//! /certificates` (the tenant's, newest first).
 //!
 //! Issuing writes the PDF to R2 first and the record to D1 second; if the record cannot be
 //! written the PDF is deleted, so nothing half-issued remains. Verification trusts no flag:
@@ -12,7 +13,7 @@ use worker::Response;
 use super::background;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
-use super::parse::parse_json;
+use super::parse::{next_cursor, page_params, parse_json};
 use super::problem::ApiError;
 use crate::certs::issue::{self, Issued, Issuer};
 use crate::certs::signing::KeyPair;
@@ -111,12 +112,13 @@ async fn issue(
     bindings::put_object(&rc.env, &pdf_key, pdf, "application/pdf")
         .await
         .step("certificate: storing the PDF in R2")?;
+    let actor = rc.caller.actor();
     let inserted = certificates::insert(
         &rc.env,
         &NewCertificate {
             id: &id,
             org_id,
-            key_id: rc.caller.key_id.as_deref().unwrap_or_default(),
+            key_id: &actor,
             kind: s.kind,
             issued_at: &issued_at,
             canonical: &canon,
@@ -199,4 +201,26 @@ pub async fn revoke(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError>
     rc.audit(&row.org_id, "certificate.revoked", Some(id), json!({}))
         .await;
     http::json(200, &json!({ "id": id, "revoked_at": now }))
+}
+
+/// `GET /certificates`: the tenant's certificates, newest first (`limit`, `cursor`), each with
+/// its PDF and its public verification URL.
+pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let (after, limit) = page_params(rc.query("limit"), rc.query("cursor"))?;
+    let mut rows = certificates::list(&rc.env, &rc.tenant()?, after.as_ref(), limit + 1)
+        .await
+        .step("certificates: listing")?;
+    let next = next_cursor(&mut rows, limit, |c| (c.issued_at.as_str(), c.id.as_str()));
+    let data: Vec<Value> = rows
+        .iter()
+        .map(|c| {
+            let mut v = serde_json::to_value(c).unwrap_or_default();
+            v["verification_url"] = verify_url(rc, &c.id).into();
+            v["pdf_url"] = format!("{BASE_PATH}/certificates/{}?format=pdf", c.id).into();
+            v
+        })
+        .collect();
+    let mut resp = http::json(200, &json!({ "data": data, "next_cursor": next }))?;
+    http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    Ok(resp)
 }

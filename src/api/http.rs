@@ -27,7 +27,7 @@ pub struct RequestCtx {
 impl RequestCtx {
     /// Append to an audit chain (`org_id`: an organisation's live chain, or what
     /// `audit::chain` names for its test chain) before answering (see `edge::audit::append`:
-    /// D1, else the jobs queue). The actor is the caller's key (or `admin`). Should neither
+    /// D1, else the jobs queue). The actor is `Caller::actor` (the key, the signed-in person, or `admin`). Should neither
     /// take the entry, the action has still happened, so the caller is answered and the
     /// failure logged loudly rather than turned into an error that invites a duplicate.
     pub async fn audit(
@@ -37,13 +37,7 @@ impl RequestCtx {
         target: Option<&str>,
         details: serde_json::Value,
     ) {
-        let actor = self.caller.key_id.clone().unwrap_or_else(|| {
-            if self.caller.admin {
-                "admin".into()
-            } else {
-                "anonymous".into()
-            }
-        });
+        let actor = self.caller.actor();
         let record = crate::edge::audit::Record {
             org_id: org_id.into(),
             at: crate::edge::clock::now_iso(),

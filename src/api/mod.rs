@@ -15,6 +15,8 @@ pub(crate) mod http;
 pub(crate) mod router;
 
 #[cfg(target_arch = "wasm32")]
+mod account;
+#[cfg(target_arch = "wasm32")]
 mod admin;
 #[cfg(target_arch = "wasm32")]
 mod asset_import;
@@ -57,6 +59,8 @@ mod keys;
 #[cfg(target_arch = "wasm32")]
 mod limiter;
 #[cfg(target_arch = "wasm32")]
+mod members;
+#[cfg(target_arch = "wasm32")]
 mod odata;
 #[cfg(target_arch = "wasm32")]
 mod products;
@@ -68,6 +72,8 @@ mod reports;
 mod sandbox;
 #[cfg(target_arch = "wasm32")]
 mod savings;
+#[cfg(target_arch = "wasm32")]
+mod session;
 #[cfg(target_arch = "wasm32")]
 mod signing_keys;
 #[cfg(target_arch = "wasm32")]

@@ -1,5 +1,6 @@
 //! A JSON request body into a typed value: serde's message becomes a 400 problem naming the
-//! field. Pure, so hostile bodies are tested natively (the depth limit is serde_json's 128).
+//! field; and a listing's `limit` and `cursor`. Pure, so hostile input is tested natively (the
+//! depth limit is serde_json's 128).
 
 use super::problem::{ApiError, FieldError};
 
@@ -41,6 +42,65 @@ fn field_from_serde_message(msg: &str) -> Option<String> {
     let end = start + msg[start..].find('`')?;
     let name = &msg[start..end];
     (msg.contains("field") && !name.is_empty()).then(|| name.to_string())
+}
+
+/// Longest page a newest-first listing (`GET /certificates`, `GET /reports`) answers.
+pub const MAX_LIST_PAGE: usize = 100;
+
+/// A listing's `limit` (1 to [`MAX_LIST_PAGE`], 50 unless given) and `cursor` (from the
+/// previous page's `next_cursor`), each refused by name when malformed.
+pub fn page_params(
+    limit: Option<String>,
+    cursor: Option<String>,
+) -> Result<(Option<crate::store::After>, usize), ApiError> {
+    let mut errors = Vec::new();
+    let limit = match limit.map(|l| l.parse::<usize>()) {
+        None => 50,
+        Some(Ok(l)) if (1..=MAX_LIST_PAGE).contains(&l) => l,
+        Some(_) => {
+            errors.push(FieldError::new(
+                "limit",
+                format!("a whole number from 1 to {MAX_LIST_PAGE}"),
+            ));
+            50
+        }
+    };
+    let after = match cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => {
+            let after = crate::store::After::parse(c);
+            if after.is_none() {
+                errors.push(FieldError::new(
+                    "cursor",
+                    "the `next_cursor` of the previous page",
+                ));
+            }
+            after
+        }
+    };
+    if errors.is_empty() {
+        Ok((after, limit))
+    } else {
+        Err(ApiError::validation(errors))
+    }
+}
+
+/// Cut `rows` (read with one more than `limit`) to the page, and the cursor of the next page
+/// if there is one: the last row's (time, id).
+pub fn next_cursor<T>(
+    rows: &mut Vec<T>,
+    limit: usize,
+    key: impl Fn(&T) -> (&str, &str),
+) -> Option<String> {
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    more.then(|| {
+        rows.last().map(|r| {
+            let (time, id) = key(r);
+            crate::store::After::cursor(time, id)
+        })
+    })
+    .flatten()
 }
 
 #[cfg(test)]
@@ -117,5 +177,22 @@ mod tests {
         let e = parse_json::<Probe>(b"  ").unwrap_err();
         assert_eq!(e.code, "malformed_json");
         assert!(parse_json::<Probe>(br#"{"name":"a"}"#).is_ok());
+    }
+
+    #[test]
+    fn listings_page_by_limit_and_cursor() {
+        assert_eq!(page_params(None, None).unwrap(), (None, 50));
+        let (after, limit) = page_params(Some("2".into()), Some("2026-01-01|c2".into())).unwrap();
+        assert_eq!((after.unwrap().id.as_str(), limit), ("c2", 2));
+        let e = page_params(Some("0".into()), Some("nope".into())).unwrap_err();
+        let fields: Vec<&str> = e.errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["limit", "cursor"]);
+        let mut rows = vec![("t3", "c"), ("t2", "b"), ("t1", "a")];
+        assert_eq!(
+            next_cursor(&mut rows, 2, |r| (r.0, r.1)).as_deref(),
+            Some("t2|b")
+        );
+        assert_eq!(rows.len(), 2);
+        assert_eq!(next_cursor(&mut rows, 2, |r| (r.0, r.1)), None);
     }
 }

@@ -8,7 +8,7 @@ use super::background;
 use super::http::{self, RequestCtx, Step};
 use super::idempotency::{self, NextAction};
 use super::limiter;
-use super::parse::parse_json;
+use super::parse::{next_cursor, page_params, parse_json};
 use super::problem::ApiError;
 use super::views::{stored_json, Accepted, JobStatus, PdfLink, ReportDetail};
 use crate::edge::{bindings, random};
@@ -117,24 +117,43 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
             .await?
             .ok_or_else(|| ApiError::internal("the report's PDF is missing from storage"));
     }
-    let mut resp = http::json(
-        200,
-        &JobStatus::of(
-            &row.job,
-            ReportDetail {
-                kind: &row.kind,
-                title: &row.title,
-                period: row.period.as_deref(),
-                source: &row.source,
-                started_at: row.started_at.as_deref(),
-                summary: stored_json(row.summary.as_deref()),
-                pdf: row.pdf_key.as_ref().map(|_| PdfLink {
-                    bytes: row.pdf_bytes,
-                    url: format!("{BASE_PATH}/reports/{id}?format=pdf"),
-                }),
-            },
-        ),
-    )?;
+    let mut resp = http::json(200, &status(&row))?;
+    http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    Ok(resp)
+}
+
+/// A report's status, as `GET /reports/{id}` answers and `GET /reports` lists it.
+fn status(row: &reports::Report) -> Value {
+    let id = &row.job.id;
+    serde_json::to_value(JobStatus::of(
+        &row.job,
+        ReportDetail {
+            kind: &row.kind,
+            title: &row.title,
+            period: row.period.as_deref(),
+            source: &row.source,
+            started_at: row.started_at.as_deref(),
+            summary: stored_json(row.summary.as_deref()),
+            pdf: row.pdf_key.as_ref().map(|_| PdfLink {
+                bytes: row.pdf_bytes,
+                url: format!("{BASE_PATH}/reports/{id}?format=pdf"),
+            }),
+        },
+    ))
+    .unwrap_or_default()
+}
+
+/// `GET /reports`: the tenant's reports, newest first (`limit`, `cursor`).
+pub async fn list(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    let (after, limit) = page_params(rc.query("limit"), rc.query("cursor"))?;
+    let mut rows = reports::list(&rc.env, &rc.tenant()?, after.as_ref(), limit + 1)
+        .await
+        .step("reports: listing")?;
+    let next = next_cursor(&mut rows, limit, |r| {
+        (r.job.created_at.as_str(), r.job.id.as_str())
+    });
+    let data: Vec<Value> = rows.iter().map(status).collect();
+    let mut resp = http::json(200, &json!({ "data": data, "next_cursor": next }))?;
     http::set(resp.headers_mut(), "Cache-Control", "no-store");
     Ok(resp)
 }

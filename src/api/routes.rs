@@ -58,9 +58,9 @@ macro_rules! routes {
         ) -> Result<worker::Response, ApiError> {
             #[allow(unused_imports)]
             use super::{
-                admin, asset_import, assets, blancco, certificates, docs, exports, factor_sets, footprint,
-                health, integrations, inventory, keys, odata, products, reference, reports,
-                savings, signing_keys, usage, verify,
+                account, admin, asset_import, assets, blancco, certificates, docs, exports, factor_sets,
+                footprint, health, integrations, inventory, keys, members, odata, products, reference,
+                reports, savings, signing_keys, usage, verify,
             };
             match route { $( Route::$variant => $call.await ),+ }
         }
@@ -82,10 +82,12 @@ routes! {
     ProductIdentify:          Metered       "POST"   "products/identify"                  => products::identify(rc);
     Product:                  Metered       "GET"    "products/{id}"                      => products::get(rc, p.id());
     CertificateCreate:        Keyed         "POST"   "certificates"                       => certificates::create(rc);
+    CertificateList:          Keyed         "GET"    "certificates"                       => certificates::list(rc);
     Certificate:              Keyed         "GET"    "certificates/{id}"                  => certificates::get(rc, p.id());
     CertificateRevoke:        Keyed         "DELETE" "certificates/{id}"                  => certificates::revoke(rc, p.id());
     CertificateVerify:        PublicMetered "GET"    "certificates/{id}/verify"           => verify::verify(rc, p.id());
     ReportCreate:             Keyed         "POST"   "reports"                            => reports::create(rc);
+    ReportList:               Keyed         "GET"    "reports"                            => reports::list(rc);
     Report:                   Keyed         "GET"    "reports/{id}"                       => reports::get(rc, p.id());
     BlanccoCredentialsGet:    Keyed         "GET"    "integrations/blancco"               => integrations::get(rc);
     BlanccoCredentialsPut:    OrgAdmin      "PUT"    "integrations/blancco"               => integrations::put(rc);
@@ -99,6 +101,7 @@ routes! {
     ODataSet:                 Enterprise    "GET"    "odata/{resource}"                   => odata::serve(rc, p.all());
     ODataMetadata:            Enterprise    "GET"    "odata/{resource}/{sub}"             => odata::serve(rc, p.all());
     Usage:                    Identified    "GET"    "usage"                              => usage::get(rc);
+    UsageHistory:             Identified    "GET"    "usage/history"                      => usage::history(rc);
     AssetCreate:              Keyed         "POST"   "assets"                             => assets::create(rc);
     AssetList:                Keyed         "GET"    "assets"                             => assets::list(rc);
     AssetImport:              Keyed         "POST"   "assets/import"                      => asset_import::create(rc);
@@ -113,6 +116,18 @@ routes! {
     KeyList:                  OrgAdmin      "GET"    "keys"                               => keys::list(rc);
     KeyRevoke:                OrgAdmin      "DELETE" "keys/{id}"                          => keys::revoke(rc, p.id());
     KeyRoll:                  OrgAdmin      "POST"   "keys/{id}/roll"                     => keys::roll(rc, p.id());
+    AuthSignup:               PublicMetered "POST"   "auth/signup"                        => account::signup(rc);
+    AuthLogin:                PublicMetered "POST"   "auth/login"                         => account::login(rc);
+    AuthLogout:               Session       "POST"   "auth/logout"                        => account::logout(rc);
+    AuthMe:                   Session       "GET"    "auth/me"                            => account::me(rc);
+    AuthPassword:             Session       "POST"   "auth/password"                      => account::change_password(rc);
+    AuthVerifyEmail:          PublicMetered "POST"   "auth/verify-email"                  => account::verify_email(rc);
+    AuthAcceptInvite:         PublicMetered "POST"   "auth/accept-invite"                 => account::accept_invite(rc);
+    MemberList:               Session       "GET"    "members"                            => members::list(rc);
+    MemberInvite:             Owner         "POST"   "members/invites"                    => members::invite(rc);
+    MemberInviteRevoke:       Owner         "DELETE" "members/invites/{id}"               => members::revoke_invite(rc, p.id());
+    MemberRemove:             Owner         "DELETE" "members/{id}"                       => members::remove(rc, p.id());
+    AdminVerifyUser:          Admin         "POST"   "admin/users/{email}/verify"         => account::admin_verify(rc, p.id());
     AdminCreateKey:           Admin         "POST"   "admin/keys"                         => admin::create_key(rc);
     AdminRevokeKey:           Admin         "DELETE" "admin/keys/{id}"                    => admin::revoke_key(rc, p.id());
     AdminVerifyAudit:         Admin         "GET"    "admin/orgs/{org_id}/audit/verify"   => admin::verify_audit(rc, p.id());

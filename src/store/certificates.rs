@@ -4,7 +4,7 @@
 use serde::Deserialize;
 
 use super::db::{Db, Result, Stmt};
-use super::{row, Owner, Tenant};
+use super::{newest_first, row, After, Owner, Tenant};
 
 #[derive(Debug, Deserialize)]
 pub struct Certificate {
@@ -33,6 +33,40 @@ pub async fn find(db: &impl Db, id: &str) -> Result<Option<Certificate>> {
 
 pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Certificate>> {
     row(db, "certificates", COLUMNS, id, Owner::Tenant(tenant)).await
+}
+
+/// A certificate as listed: what tells it apart in a table (the product or asset it is about)
+/// and where its PDF and public check are.
+#[derive(Debug, Clone, serde::Serialize, Deserialize)]
+pub struct Listed {
+    pub id: String,
+    pub kind: String,
+    pub issued_at: String,
+    pub total_kg_co2e: f64,
+    pub category: Option<String>,
+    pub product: Option<String>,
+    pub serial: Option<String>,
+    pub revoked_at: Option<String>,
+}
+
+/// The tenant's certificates, newest first, `limit` after `after`.
+pub async fn list(
+    db: &impl Db,
+    tenant: &Tenant,
+    after: Option<&After>,
+    limit: usize,
+) -> Result<Vec<Listed>> {
+    let columns = "id, kind, issued_at, total_kg_co2e, revoked_at,         COALESCE(json_extract(canonical, '$.result.category'), json_extract(canonical, '$.request.category'),                  json_extract(canonical, '$.request.device.category')) AS category,         COALESCE(json_extract(canonical, '$.result.product.name'), json_extract(canonical, '$.request.product.id'),                  json_extract(canonical, '$.request.product.model')) AS product,         json_extract(canonical, '$.asset.serial') AS serial";
+    newest_first(
+        db,
+        "certificates",
+        columns,
+        "issued_at",
+        tenant,
+        after,
+        limit,
+    )
+    .await
 }
 
 /// A new certificate's record.
@@ -146,6 +180,36 @@ pub(crate) mod tests {
             mode: t.mode(),
         };
         block_on(insert(db, &c)).unwrap();
+    }
+
+    #[test]
+    fn certificates_list_newest_first_in_pages_within_their_tenant() {
+        let db = two_orgs();
+        for id in ["c1", "c2", "c3"] {
+            issue(&db, &a_live(), id, "footprint");
+        }
+        issue(&db, &a_test(), "t1", "footprint");
+        issue(&db, &b_live(), "b1", "footprint");
+        let first = block_on(list(&db, &a_live(), None, 2)).unwrap();
+        // Same issued_at: the id breaks the tie, descending.
+        assert_eq!(
+            first.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["c3", "c2"]
+        );
+        assert_eq!(first[0].category.as_deref(), Some("laptop"));
+        assert_eq!(first[0].total_kg_co2e, 300.5);
+        let after = After::parse(&After::cursor(&first[1].issued_at, &first[1].id)).unwrap();
+        let rest = block_on(list(&db, &a_live(), Some(&after), 2)).unwrap();
+        assert_eq!(
+            rest.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["c1"]
+        );
+        let test = block_on(list(&db, &a_test(), None, 10)).unwrap();
+        assert_eq!(
+            test.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+            ["t1"]
+        );
+        assert_eq!(After::parse("no-bar"), None);
     }
 
     #[test]

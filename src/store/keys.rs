@@ -84,6 +84,19 @@ fn view(k: &NewKey<'_>, id: &str, secret: &str, now: &str) -> KeyView {
     }
 }
 
+/// The statement storing a new key within `cap`, and the key as it will be listed: for a
+/// caller that writes it in one batch with other rows (a sign-up's organisation and owner).
+pub(super) fn insert_in_batch(
+    k: &NewKey<'_>,
+    id: &str,
+    secret: &str,
+    now: &str,
+    cap: usize,
+) -> (Stmt, KeyView) {
+    let v = view(k, id, secret, now);
+    (insert_stmt(k, &v, secret, cap, "1"), v)
+}
+
 /// Store key `id` whose secret is `secret`, unless the organisation already holds `cap`
 /// active keys (`None`: the cap is reached).
 pub async fn insert(

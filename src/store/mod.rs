@@ -22,8 +22,11 @@
 //! | `inventory` | `inventory_assets` (the fleet inventory) |
 //! | `credentials` | `integration_credentials` |
 //! | `signing_keys` | `signing_keys` |
+//! | `accounts` | `users`, `memberships`, `invites` (the console's people) |
+//! | `sessions` | `sessions` (console sign-ins) |
 //! | `meta` | `meta` |
 
+pub mod accounts;
 pub mod assets;
 pub mod audit;
 pub mod certificates;
@@ -40,6 +43,7 @@ pub mod odata;
 pub mod orgs;
 pub mod pulls;
 pub mod reports;
+pub mod sessions;
 pub mod signing_keys;
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub mod sqlite;
@@ -111,4 +115,54 @@ pub(crate) async fn row<T: DeserializeOwned>(
             .await
         }
     }
+}
+
+/// Where a newest-first page starts: after the row with this time and id (the last row of the
+/// previous page). As a cursor it travels as `<time>|<id>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct After {
+    pub time: String,
+    pub id: String,
+}
+
+impl After {
+    pub fn cursor(time: &str, id: &str) -> String {
+        format!("{time}|{id}")
+    }
+
+    /// A cursor as sent (`None`: not one of ours).
+    pub fn parse(cursor: &str) -> Option<After> {
+        let (time, id) = cursor.split_once('|')?;
+        (cursor.len() <= 200 && !time.is_empty() && !id.is_empty()).then(|| After {
+            time: time.into(),
+            id: id.into(),
+        })
+    }
+}
+
+/// The one newest-first listing: up to `limit` of a tenant's rows of `table` (its `columns`),
+/// by `time_col` then id, descending, after `after`. `table`, `columns` and `time_col` are
+/// ours, never a caller's.
+pub(crate) async fn newest_first<T: DeserializeOwned>(
+    db: &impl Db,
+    table: &str,
+    columns: &str,
+    time_col: &str,
+    tenant: &Tenant,
+    after: Option<&After>,
+    limit: usize,
+) -> Result<Vec<T>> {
+    db.all(
+        Stmt::new(format!(
+            "SELECT {columns} FROM {table} WHERE org_id = ?1 AND mode = ?2 \
+             AND (?3 IS NULL OR {time_col} < ?3 OR ({time_col} = ?3 AND id < ?4)) \
+             ORDER BY {time_col} DESC, id DESC LIMIT ?5"
+        ))
+        .bind(tenant.org_id.as_str())
+        .bind(tenant.mode())
+        .bind(after.map(|a| a.time.as_str()))
+        .bind(after.map(|a| a.id.as_str()))
+        .bind(limit),
+    )
+    .await
 }

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 
 use super::db::{Db, Result};
-use super::{row, Owner, Tenant};
+use super::{newest_first, row, After, Owner, Tenant};
 use crate::job::JobColumns;
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +29,16 @@ started_at, finished_at, request_key, pdf_key, pdf_bytes, summary, attempts";
 /// A report by id, for its own job (any organisation).
 pub async fn find(db: &impl Db, id: &str) -> Result<Option<Report>> {
     row(db, "reports", COLUMNS, id, Owner::Any).await
+}
+
+/// The tenant's reports, newest first, `limit` after `after`.
+pub async fn list(
+    db: &impl Db,
+    tenant: &Tenant,
+    after: Option<&After>,
+    limit: usize,
+) -> Result<Vec<Report>> {
+    newest_first(db, "reports", COLUMNS, "created_at", tenant, after, limit).await
 }
 
 pub async fn owned(db: &impl Db, tenant: &Tenant, id: &str) -> Result<Option<Report>> {

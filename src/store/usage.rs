@@ -24,6 +24,28 @@ pub async fn record(
     .await
 }
 
+/// One day's count of one subject.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+pub struct Day {
+    pub subject: String,
+    pub day: String,
+    pub requests: f64,
+}
+
+/// The day counts of `subjects` from `from_day` (YYYY-MM-DD) on, oldest first.
+pub async fn history(db: &impl Db, subjects: &[String; 2], from_day: &str) -> Result<Vec<Day>> {
+    db.all(
+        Stmt::new(
+            "SELECT subject, day, requests FROM usage_daily WHERE subject IN (?1, ?2) AND day >= ?3 \
+             ORDER BY day, subject",
+        )
+        .bind(subjects[0].as_str())
+        .bind(subjects[1].as_str())
+        .bind(from_day),
+    )
+    .await
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -44,5 +66,15 @@ mod tests {
         )))
         .unwrap();
         assert_eq!(rows.iter().map(|r| r.requests).collect::<Vec<_>>(), [5, 1]);
+        block_on(record(&db, "key_2", Some("org_a"), "2026-01-02", 7)).unwrap();
+        block_on(record(&db, "key_3", Some("org_b"), "2026-01-02", 9)).unwrap();
+        let h = block_on(history(
+            &db,
+            &["key_1".into(), "key_2".into()],
+            "2026-01-02",
+        ))
+        .unwrap();
+        let got: Vec<(&str, f64)> = h.iter().map(|d| (d.subject.as_str(), d.requests)).collect();
+        assert_eq!(got, [("key_1", 1.0), ("key_2", 7.0)]);
     }
 }

@@ -1,0 +1,158 @@
+//! The console's session cookie as a credential, read by the one auth gate (`auth::gate`)
+//! when a request carries no `Authorization`: the cookie's token, the request's origin and
+//! CSRF token checked by the pure rules of `accounts::session`, the stored session and its
+//! expiry, and the mode the request names (`X-CarbonTrace-Mode`, `test` unless it says
+//! `live`; live only once the email is confirmed). The caller it makes has the person's
+//! organisation, plan, mode and key role (owner = admin key, member = standard key), so every
+//! rule written for keys applies unchanged. Starting and ending sessions: `account.rs`.
+
+use super::caller::{Caller, Session};
+use super::http::{RequestCtx, Step};
+use super::problem::ApiError;
+use crate::accounts::session::{
+    self as rules, check_request, from_cookie_header, hash_token, Refusal, State, Times,
+    CSRF_HEADER, MODE_HEADER,
+};
+use crate::accounts::MemberRole;
+use crate::edge::clock::{now_iso, now_ms};
+use crate::keys::Mode;
+use crate::limits::Plan;
+use crate::store::sessions;
+
+/// The caller behind the request's session cookie; `None` when it carries none.
+pub async fn identify(rc: &RequestCtx) -> Result<Option<Caller>, ApiError> {
+    let Some(cookie) = rc.header("Cookie") else {
+        return Ok(None);
+    };
+    let Some(token) = from_cookie_header(&cookie).map(str::to_string) else {
+        return Ok(None);
+    };
+    let method = rc.req.inner().method();
+    let (origin, site, csrf) = (
+        rc.header("Origin"),
+        rc.header("Sec-Fetch-Site"),
+        rc.header(CSRF_HEADER),
+    );
+    let own = [
+        rc.url.origin().ascii_serialization(),
+        url_origin(&rc.public_base()),
+    ];
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let request = rules::Request {
+        method: &method,
+        origin: origin.as_deref(),
+        sec_fetch_site: site.as_deref(),
+        csrf: csrf.as_deref(),
+    };
+    check_request(&request, &own, &token).map_err(refused)?;
+    let token_hash = hash_token(&token);
+    let row = sessions::find(&rc.env, &token_hash)
+        .await
+        .step("session: reading")?
+        .ok_or_else(ended)?;
+    let now = now_ms();
+    let times = row.times();
+    match times.state(now) {
+        State::Revoked | State::Expired => return Err(ended()),
+        State::Active { touch: false } => {}
+        State::Active { touch: true } => {
+            sessions::touch(&rc.env, &token_hash, now, times.idle_after(now))
+                .await
+                .step("session: extending")?;
+        }
+    }
+    let mode = match rc.header(MODE_HEADER).as_deref().map(str::trim) {
+        None | Some("") | Some("test") => Mode::Test,
+        Some("live") if row.email_verified_at.is_some() => Mode::Live,
+        Some("live") => return Err(unverified()),
+        Some(other) => {
+            return Err(ApiError::bad_request(
+                "invalid_mode",
+                MODE_HEADER,
+                format!("`{other}` is not a mode: `test` or `live`"),
+            ))
+        }
+    };
+    let role = MemberRole::parse(&row.role).unwrap_or(MemberRole::Member);
+    Ok(Some(Caller {
+        plan: Plan::parse(&row.plan).unwrap_or(Plan::Free),
+        mode,
+        key_id: None,
+        org_id: Some(row.org_id.clone()),
+        role: Some(role.key_role()),
+        subject: crate::limits::org_subject(&row.org_id, mode),
+        rolled: false,
+        admin: false,
+        metered: false,
+        quota: None,
+        session: Some(Box::new(Session {
+            row,
+            token,
+            token_hash,
+        })),
+    }))
+}
+
+/// A new session for `user_id`: its token (for the cookie), the token's hash, its public id
+/// and its clock.
+pub fn fresh() -> Result<(String, String, String, Times), ApiError> {
+    let seed: [u8; 32] = crate::edge::random::secure_bytes(32)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| ApiError::internal("no randomness for a session"))?;
+    let token = rules::token(&seed);
+    let hash = hash_token(&token);
+    let id = format!("ses_{}", crate::edge::random::hex_id(8));
+    Ok((token, hash, id, Times::start(now_ms())))
+}
+
+/// Sign the caller's session out (logout).
+pub async fn end(rc: &RequestCtx, s: &Session) -> Result<(), ApiError> {
+    sessions::revoke(&rc.env, &s.token_hash, &now_iso())
+        .await
+        .step("session: signing out")?;
+    Ok(())
+}
+
+/// The origin of a base URL (`https://host[:port]`), as `Origin` carries it.
+fn url_origin(base: &str) -> String {
+    worker::Url::parse(base)
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default()
+}
+
+fn refused(r: Refusal) -> ApiError {
+    let (code, detail) = match r {
+        Refusal::CrossOrigin => (
+            "cross_origin_session",
+            "A session cookie never authenticates a request from another origin; call the API with an API key instead.",
+        ),
+        Refusal::MissingOrigin => (
+            "origin_required",
+            "A state-changing request from a session must carry a same-origin `Origin` header.",
+        ),
+        Refusal::Csrf => (
+            "csrf_token_invalid",
+            "A state-changing request from a session must carry the session's CSRF token in `X-CSRF-Token` (from GET /auth/me).",
+        ),
+    };
+    ApiError::new(403, code, "Forbidden", detail)
+}
+
+/// 401 for a session that is unknown, signed out or expired; the browser drops the cookie.
+fn ended() -> ApiError {
+    ApiError::unauthorized(
+        "session_expired",
+        "This session has ended (signed out, expired, or the password changed): sign in again.",
+    )
+    .with_header("Set-Cookie", rules::clear_cookie())
+}
+
+fn unverified() -> ApiError {
+    ApiError::new(
+        403,
+        "email_unverified",
+        "Email not confirmed",
+        "Live mode opens once the account's email is confirmed (the verification link, or the operator); the sandbox works meanwhile.",
+    )
+}
