@@ -25,3 +25,21 @@ for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE; d
   cp "node_modules/swagger-ui-dist/$f" build/assets/docs/vendor/
 done
 log "docs site: $(find build/assets -type f | wc -l) files in build/assets"
+
+# The console (/console/, a single-page app: keys, usage, certificates, reports, inventory,
+# members, account): TypeScript + Preact + uPlot in console/src, typed against the OpenAPI
+# document (openapi-typescript -> target/console/schema.d.ts), type-checked with tsc, then
+# bundled and minified by the pinned esbuild into build/assets/console/ (index.html, app.js,
+# app.css; no source maps; the bundled libraries' licences beside them, since the minified
+# bundle drops comments). Its security headers (CSP…) are in docs/site/_headers.
+mkdir -p target/console build/assets/console
+openapi-typescript src/api/openapi.json -o target/console/schema.d.ts >&2
+tsc -p console/tsconfig.json >&2
+"$ESBUILD_BIN" console/src/main.tsx --bundle --minify --format=esm --target=es2022 \
+  --jsx=automatic --jsx-import-source=preact --legal-comments=none --log-level=warning \
+  --outfile=build/assets/console/app.js >&2
+cp console/index.html build/assets/console/index.html
+for lib in preact uplot openapi-fetch; do cp "node_modules/$lib/LICENSE" "build/assets/console/LICENSE-$lib.txt"; done
+for f in app.js app.css; do
+  log "console $f: $(stat -c %s "build/assets/console/$f") bytes raw, $(gzip -9 -c "build/assets/console/$f" | wc -c) bytes gzip"
+done

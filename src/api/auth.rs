@@ -172,8 +172,12 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "Only the organisation's owner manages its members.",
             ))
         }
-        // Managing keys is not metered against the plan (a key cap bounds it instead).
-        Access::Metered | Access::Keyed | Access::Enterprise => {
+        // Managing keys is not metered against the plan (a key cap bounds it instead), and
+        // neither is a person reading their own organisation's pages in the console (lists,
+        // statuses, downloads): what a session creates or computes is metered as a key's call.
+        Access::Metered | Access::Keyed | Access::Enterprise
+            if !(caller.session.is_some() && matches!(rc.req.inner().method().as_str(), "GET" | "HEAD")) =>
+        {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }

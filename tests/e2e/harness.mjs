@@ -104,3 +104,30 @@ export async function d1(sql) {
     }
   }
 }
+
+/** Sign up for the console: { cookie, csrf, session, email, password } (the session as
+ * answered, its cookie's `name=value`, and its CSRF token). */
+export async function signUp({ email = `p${Date.now()}${Math.random().toString(36).slice(2, 6)}@example.com`,
+  password = 'correct horse battery staple', organisation = `Console Org ${Date.now()} ${Math.random().toString(36).slice(2, 6)}`,
+  ip = '203.0.113.200' } = {}) {
+  const r = await api('POST', '/auth/signup', { body: { email, password, organisation }, token: null, headers: { 'CF-Connecting-IP': ip } });
+  assert.equal(r.status, 201, r.text);
+  return { ...personOf(r), email, password, organisation };
+}
+
+/** The session a sign-up, sign-in or accepted invitation answered: its cookie and CSRF token. */
+export function personOf(r) {
+  const set = r.headers.getSetCookie().find((c) => c.startsWith('__Host-ct_session='));
+  assert.ok(set, 'a session cookie is set');
+  return { cookie: set.split(';')[0], setCookie: set, csrf: r.body.csrf_token, session: r.body };
+}
+
+/** Call the API as a signed-in person (as the console does: cookie, same-origin `Origin`, the
+ * CSRF token, the mode). Any of them can be left out or replaced to test the rules. */
+export function asPerson(p, method, path, { body, mode = 'test', origin = new URL(BASE).origin, csrf = p.csrf, headers = {}, raw } = {}) {
+  const h = { Cookie: p.cookie, ...headers };
+  if (origin) h.Origin = origin;
+  if (csrf) h['X-CSRF-Token'] = csrf;
+  if (mode) h['X-CarbonTrace-Mode'] = mode;
+  return api(method, path, { body, raw, token: null, headers: h });
+}
