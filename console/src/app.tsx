@@ -134,7 +134,7 @@ export function App() {
     );
   } else if (page === 'signup') body = <SignUp onSession={onSession} />;
   else if (page === 'join') body = <Join params={route.params} onSession={onSession} />;
-  else if (page === 'verify') body = <Verify params={route.params} />;
+  else if (page === 'verify') body = <Verify params={route.params} adopt={setSession} />;
   else if (!session || page === 'signin' || page === null) body = <SignIn onSession={onSession} />;
   else {
     const Page = SIGNED_IN_PAGES[page] ?? Keys;

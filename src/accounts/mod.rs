@@ -107,6 +107,15 @@ pub fn password_error(field: &str, password: &str, email: &str) -> Option<FieldE
     None
 }
 
+/// Characters that change how a name is shown without being seen: bidirectional overrides and
+/// isolates, zero-width characters, the soft hyphen, the byte-order mark. The organisation's
+/// name is the issuer certificate verification shows, so `\u{202e}` must not reorder it.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00ad}' | '\u{061c}' | '\u{180e}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206f}' | '\u{feff}')
+}
+
 /// `POST /auth/signup`, as sent.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,7 +147,7 @@ pub fn signup(body: SignupBody) -> Result<Signup, Vec<FieldError>> {
         .trim()
         .to_string();
     let n = organisation.chars().count();
-    if n == 0 || n > MAX_ORG_NAME || organisation.chars().any(char::is_control) {
+    if n == 0 || n > MAX_ORG_NAME || organisation.chars().any(|c| c.is_control() || invisible(c)) {
         errors.push(FieldError::new(
             "organisation",
             format!("the organisation's name, 1 to {MAX_ORG_NAME} characters"),
@@ -252,6 +261,23 @@ mod tests {
         assert!(signup(body("a@b.co", &"p".repeat(257), "X")).is_err());
         assert!(signup(body("a@b.co", &"p".repeat(256), "X")).is_ok());
         assert!(signup(body("a@b.co", "correct horse battery", "a\u{7}b")).is_err());
+        for sneaky in [
+            "Dell\u{202e}lleD",
+            "Ac\u{200b}me",
+            "\u{feff}Acme",
+            "A\u{2066}cme",
+        ] {
+            assert!(
+                signup(body("a@b.co", "correct horse battery", sneaky)).is_err(),
+                "{sneaky:?}"
+            );
+        }
+        assert!(signup(body(
+            "a@b.co",
+            "correct horse battery",
+            "Société Générale – Paris"
+        ))
+        .is_ok());
         assert!(signup(body("a@b.co", "correct horse battery", &"o".repeat(101))).is_err());
     }
 

@@ -22,13 +22,33 @@ use crate::accounts::{
     PasswordChangeBody, SignupBody, TokenBody, VERIFY_TTL_S,
 };
 use crate::edge::clock::{iso_after, iso_at_ms, now_iso};
-use crate::edge::{password, random};
+use crate::edge::{mail, password, random};
 use crate::keys::Mode;
 use crate::store::accounts::{self as store, NewSignup};
 use crate::store::sessions::{self, SessionRow};
 
 const VERIFY_PREFIX: &str = "ctver_";
 pub(super) const INVITE_PREFIX: &str = "ctinv_";
+
+/// The public `/auth` routes (sign up, sign in, join) start sessions, so a page of another
+/// origin must not drive them (login CSRF: the victim signed in to the attacker's account). A
+/// browser always sends `Origin` on these POSTs; API clients send none and are served.
+fn refuse_foreign_origin(rc: &RequestCtx) -> Result<(), ApiError> {
+    let foreign = rc.header("Origin").is_some_and(|o| {
+        o != rc.url.origin().ascii_serialization() && !rc.public_base().eq_ignore_ascii_case(&o)
+    }) || rc
+        .header("Sec-Fetch-Site")
+        .is_some_and(|s| !matches!(s.as_str(), "same-origin" | "none"));
+    if foreign {
+        return Err(ApiError::new(
+            403,
+            "cross_origin_session",
+            "Forbidden",
+            "Sessions start from this origin's own pages only.",
+        ));
+    }
+    Ok(())
+}
 
 /// A one-time token (`prefix` + 64 hex) and its hash.
 pub(super) fn one_time_token(prefix: &str) -> Result<(String, String), ApiError> {
@@ -85,12 +105,19 @@ fn started(rc: &RequestCtx, status: u16, extra: Value) -> Result<Response, ApiEr
     Ok(resp)
 }
 
-/// Log the verification link (local mode has no mail: `wrangler dev`'s log is the inbox).
-fn send_verification(rc: &RequestCtx, email: &str, token: &str) {
-    worker::console_log!(
-        "email verification for {email}: {}/console/#/verify?token={token}",
-        rc.public_base()
+/// Mail the verification link (local mode has no mail: `edge::mail` logs it). A failure to
+/// send is logged, not the sign-up's failure: the operator can still confirm the address.
+async fn send_verification(rc: &RequestCtx, email: &str, token: &str) {
+    let url = format!("{}/console/#/verify?token={token}", rc.public_base());
+    let text = format!(
+        "Confirm {email} for CarbonTrace (live mode opens once you do): {url}\nThe link is valid for 3 days. If you did not sign up, ignore this message."
     );
+    if let Err(e) = mail::send(&rc.env, email, "Confirm your CarbonTrace email", &text).await {
+        worker::console_error!(
+            "{}: verification mail to {email} failed: {e}",
+            rc.request_id
+        );
+    }
 }
 
 fn derivation_failed(e: String) -> ApiError {
@@ -99,6 +126,7 @@ fn derivation_failed(e: String) -> ApiError {
 
 /// `POST /auth/signup`.
 pub async fn signup(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    refuse_foreign_origin(rc)?;
     let bytes = rc.body_bytes().await?;
     let s = check_signup(parse_json::<SignupBody>(&bytes)?).map_err(ApiError::validation)?;
     let (email_taken, org_taken) = store::taken(&rc.env, &s.email, &s.organisation)
@@ -142,7 +170,7 @@ pub async fn signup(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             http::edge_error("signup: writing", e)
         }
     })?;
-    send_verification(rc, &s.email, &verify_token);
+    send_verification(rc, &s.email, &verify_token).await;
     act_as(rc, token, session_hash).await?;
     rc.audit(
         &org_id,
@@ -171,6 +199,7 @@ fn taken(email: bool) -> ApiError {
 
 /// `POST /auth/login`.
 pub async fn login(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    refuse_foreign_origin(rc)?;
     let bytes = rc.body_bytes().await?;
     let (email, pass) =
         check_login(parse_json::<LoginBody>(&bytes)?).map_err(ApiError::validation)?;
@@ -257,11 +286,21 @@ pub async fn change_password(rc: &mut RequestCtx) -> Result<Response, ApiError> 
         .step("password: reading the account")?
         .ok_or_else(|| ApiError::internal("a session without its account"))?;
     let current = body.current_password.unwrap_or_default();
+    if current.is_empty() || current.chars().count() > accounts::MAX_PASSWORD {
+        return Err(ApiError::validation(vec![FieldError::new(
+            "current_password",
+            "the account's current password",
+        )]));
+    }
+    // A stolen session must not become a way to guess the password: the sign-in throttle
+    // applies before any derivation.
+    if let Some(e) = login_blocked(rc, &account.email) {
+        return Err(e);
+    }
     let record = Record::parse(&account.password).unwrap_or_else(decoy);
-    let ok = current.chars().count() <= accounts::MAX_PASSWORD
-        && password::matches(&current, &record)
-            .await
-            .map_err(derivation_failed)?;
+    let ok = password::matches(&current, &record)
+        .await
+        .map_err(derivation_failed)?;
     if !ok {
         let failure = ApiError::new(
             403,
@@ -306,7 +345,10 @@ fn token_of(body: &TokenBody, prefix: &str) -> Result<String, ApiError> {
     }
 }
 
-/// `POST /auth/verify-email`: the link's token confirms the address (live mode opens).
+/// `POST /auth/verify-email`: the link's token confirms the address of the person signed in
+/// (live mode opens). A link opened by someone else, or while signed in as someone else,
+/// confirms nothing: whoever signed up with another person's address cannot have that person
+/// confirm it by clicking.
 pub async fn verify_email(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let body: TokenBody = parse_json(&bytes)?;
@@ -317,13 +359,13 @@ pub async fn verify_email(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         )]));
     }
     let token = token_of(&body, VERIFY_PREFIX)?;
-    let (user_id, org_id) = store::verify_by_token(&rc.env, &hash_token(&token), &now_iso())
+    let me = session(rc)?.row.user_id.clone();
+    let (user_id, org_id) = store::verify_by_token(&rc.env, &hash_token(&token), &me, &now_iso())
         .await
         .step("verify: writing")?
         .ok_or_else(|| {
-            ApiError::not_found("This verification link is unknown, used or expired; sign in and ask for a new one.")
+            ApiError::not_found("This verification link is unknown, used, expired, or another account's: open it signed in as the account it was sent to.")
         })?;
-    // Whoever holds the link acts; the person is the target.
     rc.audit(
         &org_id,
         "account.email_verified",
@@ -335,8 +377,9 @@ pub async fn verify_email(rc: &mut RequestCtx) -> Result<Response, ApiError> {
 }
 
 /// `POST /auth/accept-invite`: the invitation's token and a password make the member's account
-/// (email confirmed: the link reached their inbox) and sign them in.
+/// and sign them in. Their email is confirmed as anyone's is (the inviter held the link too).
 pub async fn accept_invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
+    refuse_foreign_origin(rc)?;
     let bytes = rc.body_bytes().await?;
     let body: TokenBody = parse_json(&bytes)?;
     let token = token_of(&body, INVITE_PREFIX)?;
@@ -356,12 +399,15 @@ pub async fn accept_invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         .map_err(derivation_failed)?;
     let user_id = format!("usr_{}", random::hex_id(8));
     let (session_token, hash, id, times) = fresh()?;
+    let (verify_token, verify_hash) = one_time_token(VERIFY_PREFIX)?;
+    let verify_until = iso_after(VERIFY_TTL_S as f64);
     let accepted = store::accept(
         &rc.env,
         &invite,
         &user_id,
         &record.format(),
         &now,
+        (&verify_hash, &verify_until),
         &id,
         &hash,
         &times,
@@ -379,6 +425,7 @@ pub async fn accept_invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
             "This invitation was used or withdrawn meanwhile.",
         ));
     }
+    send_verification(rc, &invite.email, &verify_token).await;
     act_as(rc, session_token, hash).await?;
     rc.audit(
         &invite.org_id,

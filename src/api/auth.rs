@@ -172,12 +172,22 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
                 "Only the organisation's owner manages its members.",
             ))
         }
-        // Managing keys is not metered against the plan (a key cap bounds it instead), and
-        // neither is a person reading their own organisation's pages in the console (lists,
-        // statuses, downloads): what a session creates or computes is metered as a key's call.
+        // A person reading their own organisation's pages in the console (lists, statuses,
+        // downloads, the inventory) is not charged to the plan, whose Free live minute is 5
+        // calls; those reads have a bucket of their own per organisation and mode (60 a
+        // minute, 10,000 a day), so a session cookie is no unmetered credential either. What a
+        // session creates or computes is metered as a key's call.
         Access::Metered | Access::Keyed | Access::Enterprise
-            if !(caller.session.is_some() && matches!(rc.req.inner().method().as_str(), "GET" | "HEAD")) =>
+            if caller.session.is_some()
+                && matches!(rc.req.inner().method().as_str(), "GET" | "HEAD") =>
         {
+            let mut reads = caller.clone();
+            reads.plan = Plan::PublicVerify;
+            reads.subject = format!("console:{}", caller.subject);
+            limiter::take(rc, &reads).await?;
+        }
+        // Managing keys is not metered against the plan (a key cap bounds it instead).
+        Access::Metered | Access::Keyed | Access::Enterprise => {
             caller.metered = true;
             caller.quota = Some(limiter::take(rc, &caller).await?);
         }

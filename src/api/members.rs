@@ -11,7 +11,7 @@ use super::parse::parse_json;
 use super::problem::ApiError;
 use crate::accounts::{email_error, normalise_email, InviteBody, INVITE_TTL_S};
 use crate::edge::clock::{iso_after, now_iso};
-use crate::edge::random;
+use crate::edge::{mail, random};
 use crate::store::accounts::{self as store, NewInvite, MAX_OPEN_INVITES};
 
 fn user_id(rc: &RequestCtx) -> Result<String, ApiError> {
@@ -44,19 +44,8 @@ pub async fn invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     if let Some(e) = email_error("email", &email) {
         return Err(ApiError::validation(vec![e]));
     }
-    if store::by_email(&rc.env, &email)
-        .await
-        .step("invite: reading the email")?
-        .is_some()
-    {
-        return Err(ApiError::new(
-            409,
-            "already_exists",
-            "Already exists",
-            "This email already has an account; a person belongs to one organisation.",
-        )
-        .with_extension("field", "email".into()));
-    }
+    // Whether the email has an account is not told here (that would let any owner probe
+    // addresses): accepting fails for it instead.
     let org_id = rc.org_id()?;
     let (token, hash) = one_time_token(INVITE_PREFIX)?;
     let id = format!("inv_{}", random::hex_id(8));
@@ -84,7 +73,14 @@ pub async fn invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         ));
     }
     let url = format!("{}/console/#/join?token={token}", rc.public_base());
-    worker::console_log!("invitation for {email}: {url}");
+    let text = format!(
+        "You are invited to join {} on CarbonTrace: {url}\nThe link is valid for 7 days and works once.",
+        rc.caller.session.as_ref().map_or("an organisation", |s| s.row.org_name.as_str())
+    );
+    if let Err(e) = mail::send(&rc.env, &email, "Your invitation to CarbonTrace", &text).await {
+        // The owner has the link in the answer too, to pass on another way.
+        worker::console_error!("{}: invitation mail to {email} failed: {e}", rc.request_id);
+    }
     rc.audit(
         &org_id,
         "member.invited",
@@ -118,7 +114,7 @@ pub async fn revoke_invite(rc: &mut RequestCtx, id: &str) -> Result<Response, Ap
 /// `DELETE /members/{user_id}`: a member (never the owner) leaves the organisation.
 pub async fn remove(rc: &mut RequestCtx, member: &str) -> Result<Response, ApiError> {
     let org_id = rc.org_id()?;
-    if !store::remove_member(&rc.env, &org_id, member, &now_iso())
+    if !store::remove_member(&rc.env, &org_id, member)
         .await
         .step("members: removing")?
     {

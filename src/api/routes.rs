@@ -121,7 +121,7 @@ routes! {
     AuthLogout:               Session       "POST"   "auth/logout"                        => account::logout(rc);
     AuthMe:                   Session       "GET"    "auth/me"                            => account::me(rc);
     AuthPassword:             Session       "POST"   "auth/password"                      => account::change_password(rc);
-    AuthVerifyEmail:          PublicMetered "POST"   "auth/verify-email"                  => account::verify_email(rc);
+    AuthVerifyEmail:          Session       "POST"   "auth/verify-email"                  => account::verify_email(rc);
     AuthAcceptInvite:         PublicMetered "POST"   "auth/accept-invite"                 => account::accept_invite(rc);
     MemberList:               Session       "GET"    "members"                            => members::list(rc);
     MemberInvite:             Owner         "POST"   "members/invites"                    => members::invite(rc);

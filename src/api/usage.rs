@@ -24,7 +24,7 @@ pub async fn get(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         "mode": c.mode.name(),
         "key_id": c.key_id,
         "org_id": c.org_id,
-        "subject": if c.key_id.is_some() || c.admin { c.subject.clone() } else { "anonymous (per IP)".into() },
+        "subject": if c.org_id.is_some() || c.admin { c.subject.clone() } else { "anonymous (per IP)".into() },
         "limits": { "per_minute": q.minute_limit, "per_day": q.day_limit, "batch_devices": c.plan.batch_limit() },
         "used": { "this_minute": q.minute_used, "today": q.day_used },
         "remaining": { "this_minute": q.minute_remaining(), "today": q.day_remaining() },

@@ -6,6 +6,10 @@ pub const BUCKET: &str = "BUCKET";
 pub const JOBS: &str = "JOBS";
 pub const RATE_LIMITER: &str = "RATE_LIMITER";
 pub const AUDIT_SEQUENCER: &str = "AUDIT_SEQUENCER";
+/// Optional `[[send_email]]` binding for the console's mail (verification and invitation
+/// links), with the sender address in the `MAIL_FROM` variable (`edge::mail`).
+pub const MAIL: &str = "MAIL";
+pub const MAIL_FROM: &str = "MAIL_FROM";
 
 /// Secret guarding admin routes and the deep health check.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";

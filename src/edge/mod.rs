@@ -8,6 +8,7 @@ pub mod credentials;
 pub mod d1;
 pub mod icecat;
 pub mod leases;
+pub mod mail;
 pub mod password;
 pub mod queue;
 pub mod random;

@@ -145,11 +145,13 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Confirm the email whose pending verification token hashes to `token_hash`: the person's
-/// id and organisation, or `None` (unknown, used or expired link).
+/// Confirm the email of `user_id` whose pending verification token hashes to `token_hash`:
+/// the person's id and organisation, or `None` (unknown, used or expired link, or another
+/// person's: a link confirms only the account signed in to open it).
 pub async fn verify_by_token(
     db: &impl Db,
     token_hash: &str,
+    user_id: &str,
     now: &str,
 ) -> Result<Option<(String, String)>> {
     #[derive(Deserialize)]
@@ -161,11 +163,12 @@ pub async fn verify_by_token(
         .first(
             Stmt::new(
                 "UPDATE users SET email_verified_at = ?2, verify_token_hash = NULL, verify_expires_at = NULL \
-                 WHERE verify_token_hash = ?1 AND verify_expires_at > ?2 \
+                 WHERE verify_token_hash = ?1 AND verify_expires_at > ?2 AND id = ?3 \
                  RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id",
             )
             .bind(token_hash)
-            .bind(now),
+            .bind(now)
+            .bind(user_id),
         )
         .await?;
     Ok(v.map(|v| (v.id, v.org_id)))
@@ -187,8 +190,8 @@ pub async fn verify_by_operator(
         .first(
             Stmt::new(
                 "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?2), \
-                 verify_token_hash = NULL, verify_expires_at = NULL WHERE email = ?1 \
-                 RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id",
+                 verify_token_hash = NULL, verify_expires_at = NULL \
+                 WHERE email = ?1 AND id IN (SELECT user_id FROM memberships) RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id",
             )
             .bind(email)
             .bind(now),
@@ -315,9 +318,11 @@ pub async fn open_invite(db: &impl Db, token_hash: &str, now: &str) -> Result<Op
     .await
 }
 
-/// Accept invitation `inv`: the person (email confirmed: the link reached their inbox), their
-/// membership and a session, written only while the invitation is still open; `false` when it
-/// was used, withdrawn or expired meanwhile. An email that has an account fails the batch.
+/// Accept invitation `inv`: the person, their membership and a session, written only while
+/// the invitation is still open; `false` when it was used, withdrawn or expired meanwhile. An
+/// email that has an account fails the batch. The email is *not* confirmed by accepting: the
+/// inviter held the link too, so the person confirms their address as anyone signing up does
+/// (`verify_token_hash`, valid until `verify_expires_at`).
 #[allow(clippy::too_many_arguments)]
 pub async fn accept(
     db: &impl Db,
@@ -325,6 +330,7 @@ pub async fn accept(
     user_id: &str,
     password: &str,
     now: &str,
+    verify: (&str, &str),
     session_id: &str,
     session_hash: &str,
     t: &Times,
@@ -336,15 +342,15 @@ pub async fn accept(
     let counts = db
         .batch(vec![
             Stmt::new(format!(
-                "INSERT INTO users (id, email, password, email_verified_at, created_at, password_changed_at) \
-                 SELECT ?1, ?2, ?4, ?3, ?3, ?3 WHERE {open}"
+                "INSERT INTO users (id, email, password, verify_token_hash, verify_expires_at, created_at, \
+                 password_changed_at) SELECT ?1, ?2, ?4, ?5, ?6, ?3, ?3 WHERE {open}"
             ))
             .bind(user_id)
             .bind(inv.email.as_str())
             .bind(now)
             .bind(password)
-            .bind(Option::<String>::None)
-            .bind(Option::<String>::None)
+            .bind(verify.0)
+            .bind(verify.1)
             .bind(Option::<String>::None)
             .bind(Option::<String>::None)
             .bind(inv.id.as_str()),
@@ -392,9 +398,10 @@ pub async fn accept(
     Ok(counts.first().copied().unwrap_or(0) > 0)
 }
 
-/// Remove a member (never an owner) of the organisation: their sessions end and their account
-/// goes, so the email can be invited again. `false`: no such member.
-pub async fn remove_member(db: &impl Db, org_id: &str, user_id: &str, now: &str) -> Result<bool> {
+/// Remove a member (never an owner) of the organisation: their sessions and their account go
+/// (the audit log keeps `user:<id>` as the actor of what they did), so the email can be
+/// invited again or sign up. `false`: no such member.
+pub async fn remove_member(db: &impl Db, org_id: &str, user_id: &str) -> Result<bool> {
     let is_member: Option<Count> = db
         .first(
             Stmt::new(
@@ -408,10 +415,14 @@ pub async fn remove_member(db: &impl Db, org_id: &str, user_id: &str, now: &str)
         return Ok(false);
     }
     db.batch(vec![
-        sessions::revoke_all_stmt(user_id, now),
+        Stmt::new("DELETE FROM sessions WHERE user_id = ?1").bind(user_id),
         Stmt::new("DELETE FROM memberships WHERE user_id = ?1 AND org_id = ?2 AND role = 'member'")
             .bind(user_id)
             .bind(org_id),
+        Stmt::new(
+            "DELETE FROM users WHERE id = ?1 AND id NOT IN (SELECT user_id FROM memberships)",
+        )
+        .bind(user_id),
     ])
     .await?;
     Ok(true)
@@ -481,16 +492,21 @@ mod tests {
         assert_eq!(Count::of(orgs), 0);
         // Verification by link: once, and not after it expired.
         assert_eq!(
-            block_on(verify_by_token(&db, "usr_1", "2027-01-01")).unwrap(),
+            block_on(verify_by_token(&db, "usr_1", "usr_1", "2027-01-01")).unwrap(),
             None,
             "expired"
         );
         assert_eq!(
-            block_on(verify_by_token(&db, "usr_1", "2026-12-02")).unwrap(),
+            block_on(verify_by_token(&db, "usr_1", "usr_other", "2026-12-02")).unwrap(),
+            None,
+            "another person's link"
+        );
+        assert_eq!(
+            block_on(verify_by_token(&db, "usr_1", "usr_1", "2026-12-02")).unwrap(),
             Some(("usr_1".into(), "org_n".into()))
         );
         assert_eq!(
-            block_on(verify_by_token(&db, "usr_1", "2026-12-02")).unwrap(),
+            block_on(verify_by_token(&db, "usr_1", "usr_1", "2026-12-02")).unwrap(),
             None
         );
         assert!(block_on(verify_by_operator(&db, "nobody@x.co", "t"))
@@ -541,6 +557,7 @@ mod tests {
             "usr_m",
             "rec",
             "2026-12-02",
+            ("vm", "2026-12-05"),
             "ses_m",
             "hm",
             &t
@@ -553,6 +570,7 @@ mod tests {
                 "usr_n",
                 "rec",
                 "2026-12-02",
+                ("vn", "2026-12-05"),
                 "ses_n",
                 "hn",
                 &t
@@ -568,7 +586,8 @@ mod tests {
                 m[1].role.as_str(),
                 m[1].email_verified_at.as_deref()
             ),
-            ("m@x.co", "member", Some("2026-12-02"))
+            ("m@x.co", "member", None),
+            "joining confirms no email: the inviter held the link"
         );
         assert!(block_on(find(&db, "hm")).unwrap().is_some());
         assert!(
@@ -578,11 +597,28 @@ mod tests {
             "accepted"
         );
         // Another organisation cannot remove them; the owner cannot be removed.
-        assert!(!block_on(remove_member(&db, "org_a", "usr_m", "t")).unwrap());
-        assert!(!block_on(remove_member(&db, "org_n", "usr_1", "t")).unwrap());
-        assert!(block_on(remove_member(&db, "org_n", "usr_m", "t")).unwrap());
+        assert!(!block_on(remove_member(&db, "org_a", "usr_m")).unwrap());
+        assert!(!block_on(remove_member(&db, "org_n", "usr_1")).unwrap());
+        // Confirmed by their own link (the inviter's knowledge of the invitation proves nothing).
+        assert_eq!(
+            block_on(verify_by_token(&db, "vm", "usr_m", "2026-12-03")).unwrap(),
+            Some(("usr_m".into(), "org_n".into()))
+        );
+        assert!(block_on(remove_member(&db, "org_n", "usr_m")).unwrap());
         assert!(block_on(find(&db, "hm")).unwrap().is_none());
         assert!(block_on(by_email(&db, "m@x.co")).unwrap().is_none());
+        let gone: Option<Count> = block_on(db.first(Stmt::new(
+            "SELECT COUNT(*) AS n FROM users WHERE id = 'usr_m'",
+        )))
+        .unwrap();
+        assert_eq!(
+            Count::of(gone),
+            0,
+            "the account goes: the email can come back"
+        );
+        assert!(block_on(verify_by_operator(&db, "m@x.co", "t"))
+            .unwrap()
+            .is_none());
         // Withdrawing: only the organisation's own, only while open.
         let inv2 = NewInvite {
             id: "inv_2",

@@ -65,6 +65,13 @@ test('sign-up refuses bad fields by name and a taken email or name with 409', as
   const name = await api('POST', '/auth/signup', { body: { email: `n${Date.now()}@example.com`, password: 'another long password', organisation: first.organisation }, token: null, headers: { 'CF-Connecting-IP': '203.0.113.2' } });
   assert.equal(assertProblem(name, 409, 'already_exists').field, 'organisation');
   assertProblem(await api('POST', '/auth/signup', { body: { email: 'a@b.co', password: 'x'.repeat(20), organisation: 'X', admin: true }, token: null }), 400);
+  // A name that reorders itself on screen (it is the issuer certificate verification shows).
+  const bidi = await api('POST', '/auth/signup', { body: { email: `b${Date.now()}@example.com`, password: 'x'.repeat(20), organisation: 'Dell\u202eTechnologies' }, token: null });
+  assert.deepEqual(assertProblem(bidi, 422).errors.map((e) => e.field), ['organisation']);
+  // Sessions start from this origin's pages only (no login CSRF from another site).
+  const foreign = await api('POST', '/auth/login', { body: { email: first.email, password: first.password }, token: null, headers: { Origin: 'https://evil.example' } });
+  assertProblem(foreign, 403, 'cross_origin_session');
+  assert.equal(foreign.headers.getSetCookie().length, 0);
 });
 
 test('a cookie without the CSRF token, without Origin, or from another origin changes nothing (403)', async () => {
@@ -134,7 +141,8 @@ test('members: the owner invites by a one-time link; a member manages no keys an
   const member = personOf(joined);
   assert.equal(member.session.role, 'member');
   assert.equal(member.session.organisation.id, owner.session.organisation.id);
-  assert.equal(member.session.user.email_verified, true, 'the link reached the inbox');
+  assert.equal(member.session.user.email_verified, false, 'the inviter held the link too: joining confirms no email');
+  assertProblem(await asPerson(member, 'GET', '/certificates', { mode: 'live' }), 403, 'email_unverified');
   assertProblem(await api('POST', '/auth/accept-invite', { body: { token, password: 'member password 123' }, token: null }), 404);
   assertProblem(await asPerson(member, 'POST', '/keys', { body: {} }), 403, 'admin_role_required');
   assertProblem(await asPerson(member, 'GET', '/keys'), 403, 'admin_role_required');
@@ -147,6 +155,18 @@ test('members: the owner invites by a one-time link; a member manages no keys an
   const removed = await asPerson(owner, 'DELETE', `/members/${member.session.user.id}`);
   assert.equal(removed.status, 200);
   assertProblem(await asPerson(member, 'GET', '/auth/me'), 401, 'session_expired');
+  // Their account went with them: the same email can be invited again and join.
+  const again = await asPerson(owner, 'POST', '/members/invites', { body: { email } });
+  assert.equal(again.status, 201, again.text);
+  const token2 = new URLSearchParams(new URL(again.body.invite_url).hash.split('?')[1]).get('token');
+  const rejoined = await api('POST', '/auth/accept-invite', { body: { token: token2, password: 'member password 456' }, token: null });
+  assert.equal(rejoined.status, 201, rejoined.text);
+  // An invitation for an email that has an account is made (nothing is told to the owner)
+  // and fails when accepted.
+  const taken = await asPerson(owner, 'POST', '/members/invites', { body: { email: owner.email } });
+  assert.equal(taken.status, 201);
+  const token3 = new URLSearchParams(new URL(taken.body.invite_url).hash.split('?')[1]).get('token');
+  assertProblem(await api('POST', '/auth/accept-invite', { body: { token: token3, password: 'member password 789' }, token: null }), 409, 'already_exists');
 });
 
 test('signing out and changing the password end sessions', async () => {
@@ -203,13 +223,18 @@ test('live mode opens once the email is confirmed: by the link in the log, or by
   // Local mode has no mail: the link is in the worker's log.
   const log = await eventually(() => {
     const text = readFileSync(`${process.env.CT_STATE_DIR}/wrangler.log`, 'utf8');
-    const m = text.match(new RegExp(`email verification for ${p.email.replace(/[.@]/g, '\\$&')}: \\S+token=(ctver_[0-9a-f]{64})`));
+    const m = text.match(new RegExp(`mail to ${p.email.replace(/[.@]/g, '\\$&')}: .*\\n.*token=(ctver_[0-9a-f]{64})`));
     return m && m[1];
   }, { what: 'the verification link in the log' });
-  assertProblem(await api('POST', '/auth/verify-email', { body: { token: `ctver_${'0'.repeat(64)}` }, token: null }), 404);
-  const ok = await api('POST', '/auth/verify-email', { body: { token: log }, token: null });
+  // The link confirms only the account signed in to open it: not anonymously, not for someone
+  // else (who signed up with another person's address cannot have them confirm it by a click).
+  assertProblem(await api('POST', '/auth/verify-email', { body: { token: log }, token: null }), 401, 'session_required');
+  const stranger = await signUp({ ip: '203.0.113.8' });
+  assertProblem(await asPerson(stranger, 'POST', '/auth/verify-email', { body: { token: log } }), 404);
+  assertProblem(await asPerson(p, 'POST', '/auth/verify-email', { body: { token: `ctver_${'0'.repeat(64)}` } }), 404);
+  const ok = await asPerson(p, 'POST', '/auth/verify-email', { body: { token: log } });
   assert.equal(ok.status, 200, ok.text);
-  assertProblem(await api('POST', '/auth/verify-email', { body: { token: log }, token: null }), 404, undefined);
+  assertProblem(await asPerson(p, 'POST', '/auth/verify-email', { body: { token: log } }), 404);
   const me = await asPerson(p, 'GET', '/auth/me', { mode: 'live' });
   assert.deepEqual(me.body.modes, ['test', 'live']);
   const live = await asPerson(p, 'POST', '/keys', { body: { name: 'production', mode: 'live' }, mode: 'live' });

@@ -291,6 +291,43 @@ test('inventory: a dropped CSV is imported with its row errors, then charted and
   await shot('inventory');
 });
 
+test('members: the owner invites by a link shown once; the invitee joins in another browser, as a member who manages no keys', async () => {
+  await go('Members');
+  const invitee = `member-${run}@example.com`;
+  await page.getByLabel('Email').fill(invitee);
+  await page.getByRole('button', { name: 'Invite', exact: true }).click();
+  const link = await page.getByLabel('Invitation link').inputValue();
+  assert.match(link, new RegExp(`^${origin}/console/#/join\\?token=ctinv_[0-9a-f]{64}$`));
+  secrets.push(new URL(link).hash.split('token=')[1]);
+  await page.getByRole('table', { name: 'Open invitations' }).getByText(invitee).waitFor();
+  await shot('members');
+  // The invitee: another browser context (no cookie of the owner's), the link, a password.
+  const other = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const joiner = await other.newPage();
+  const joinErrors = [];
+  joiner.on('pageerror', (e) => joinErrors.push(String(e)));
+  await joiner.goto(link, { waitUntil: 'networkidle' });
+  assert.ok(!joiner.url().includes('ctinv_'), 'the token is scrubbed from the address bar');
+  await joiner.getByLabel('Password', { exact: true }).fill('member password long enough');
+  await joiner.getByLabel('Repeat the password').fill('member password long enough');
+  await joiner.getByRole('button', { name: 'Accept the invitation' }).click();
+  await joiner.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'API keys', exact: true }).click();
+  await joiner.locator('main h1').filter({ hasText: 'API keys' }).waitFor();
+  assert.equal(await joiner.getByRole('button', { name: 'Create key' }).count(), 0, 'a member gets no key controls');
+  await joiner.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Members', exact: true }).click();
+  await joiner.getByRole('table', { name: 'Members' }).getByText(invitee).waitFor();
+  assert.equal(await joiner.getByRole('button', { name: 'Invite', exact: true }).count(), 0, 'a member invites no one');
+  await joiner.screenshot({ path: `${artefacts}console-member.png`, fullPage: true });
+  assert.deepEqual(joinErrors, []);
+  await other.close();
+  // The owner sees the member and removes them (confirmed).
+  await page.reload({ waitUntil: 'networkidle' });
+  await go('Members');
+  await page.getByRole('button', { name: `Remove ${invitee}` }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Remove member' }).click();
+  await page.getByRole('table', { name: 'Members' }).getByText(invitee).waitFor({ state: 'detached' });
+});
+
 test('on a phone (375 px) the page fits, and the menu opens from a button', async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   const menu = page.getByRole('button', { name: 'Menu' });
