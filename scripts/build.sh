@@ -24,6 +24,9 @@ cp -R docs/site/. build/assets/
 for f in swagger-ui-bundle.js swagger-ui.css favicon-32x32.png LICENSE NOTICE; do
   cp "node_modules/swagger-ui-dist/$f" build/assets/docs/vendor/
 done
+# The OpenAPI document is a static asset too (src/api/openapi.rs says why).
+mkdir -p build/assets/api/v1
+cp src/api/openapi.json build/assets/api/v1/openapi.json
 log "docs site: $(find build/assets -type f | wc -l) files in build/assets"
 
 # The console (/console/, a single-page app: keys, usage, certificates, reports, inventory,

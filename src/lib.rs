@@ -7,6 +7,7 @@
 //!    [`accounts`] (console accounts, passwords, sessions),
 //!    [`lca`] (engine, attribute model, savings, fleet analysis, report requests),
 //!    [`inventory`] (fleet assets, pinned footprints, GHG accounting of a reporting year),
+//!    [`pact`] (PACT v3 footprints, filters, events, tokens),
 //!    [`factors`], [`catalog`], [`certs`], [`odata`], [`blancco`], [`export`], [`pdf`],
 //!    [`audit`], [`limits`], [`keys`], [`validation`] (the `FieldError` parsers report),
 //!    [`client`] (rate-limit buckets), [`secure`] (constant-time compare, sealing),
@@ -45,6 +46,7 @@ pub mod keys;
 pub mod lca;
 pub mod limits;
 pub mod odata;
+pub mod pact;
 pub mod pdf;
 pub mod secure;
 pub mod store;

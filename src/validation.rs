@@ -114,19 +114,29 @@ pub fn is_rfc3339(s: &str) -> bool {
     }
 }
 
-/// Milliseconds since the Unix epoch of an RFC 3339 date-time in UTC (`…Z`, as the worker
-/// writes them), `None` for anything else.
+/// Milliseconds since the Unix epoch of an RFC 3339 date-time (`…Z`, as the worker writes
+/// them, or with a `±hh:mm` offset), `None` for anything else.
 pub fn epoch_ms(s: &str) -> Option<i64> {
-    if !is_rfc3339(s) || s.len() < 20 || !s.ends_with(['Z', 'z']) {
+    if !is_rfc3339(s) || s.len() < 20 {
         return None;
     }
     let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
     let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
     let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
-    let frac = s[19..s.len() - 1].strip_prefix('.').unwrap_or("");
+    let (body, offset_min) = if s.ends_with(['Z', 'z']) {
+        (&s[19..s.len() - 1], 0)
+    } else {
+        let at = s.len() - 6;
+        let sign = if s.as_bytes()[at] == b'-' { -1 } else { 1 };
+        (
+            &s[19..at],
+            sign * (n(at + 1..at + 3)? * 60 + n(at + 4..at + 6)?),
+        )
+    };
+    let frac = body.strip_prefix('.').unwrap_or("");
     let ms = format!("{frac:0<3}")[..3].parse::<i64>().ok()?;
     let days = days_from_civil(y, m, d);
-    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + ms)
+    Some(((days * 24 + hh) * 60 + mm - offset_min) * 60_000 + ss * 1000 + ms)
 }
 
 /// Days since 1970-01-01 of a calendar date `YYYY-MM-DD` (a real day), `None` otherwise.
@@ -191,7 +201,15 @@ mod tests {
             Some(1_796_188_443_250)
         );
         assert_eq!(epoch_ms("2000-03-01T00:00:00Z"), Some(951_868_800_000));
-        assert_eq!(epoch_ms("2026-12-02T05:14:03+01:00"), None, "UTC only");
+        assert_eq!(
+            epoch_ms("2026-12-02T05:14:03+01:00"),
+            epoch_ms("2026-12-02T04:14:03Z"),
+            "an offset is taken off"
+        );
+        assert_eq!(
+            epoch_ms("2026-12-02T05:14:03.5-02:30"),
+            epoch_ms("2026-12-02T07:44:03.500Z")
+        );
         assert_eq!(epoch_ms("2026-12-02"), None);
     }
 

@@ -25,6 +25,9 @@ pub enum Access {
     Session,
     /// The owner of an organisation, signed in to the console; not metered.
     Owner,
+    /// A PACT access token (`POST /pact/auth/token`): the organisation and mode it was issued
+    /// for; metered on the organisation's plan.
+    Pact,
     /// The admin token.
     Admin,
 }

@@ -83,6 +83,9 @@ pub async fn gate(rc: &mut RequestCtx, access: Access) -> Result<Caller, ApiErro
         caller.quota = Some(limiter::take(rc, &caller).await?);
         return Ok(caller);
     }
+    if access == Access::Pact {
+        return pact_caller(rc).await;
+    }
     if access == Access::Admin && admin_token(rc).is_none() {
         return Err(ApiError::service_unavailable(
             "admin_token_unset",
@@ -228,6 +231,7 @@ async fn identify(rc: &RequestCtx, access: Access) -> Result<Caller, ApiError> {
             metered: false,
             quota: None,
             session: None,
+            pact_client: None,
         });
     }
     let basic = header
@@ -292,5 +296,41 @@ async fn identify(rc: &RequestCtx, access: Access) -> Result<Caller, ApiError> {
         metered: false,
         quota: None,
         session: None,
+        pact_client: None,
     })
+}
+
+/// The caller behind a PACT access token: its organisation, mode and plan, from the token's
+/// own signed claims (no database read), metered like a key's call. A missing, forged or
+/// expired token is a 401 (PACT's `TokenExpired` for the last, `router.rs`).
+async fn pact_caller(rc: &RequestCtx) -> Result<Caller, ApiError> {
+    use crate::pact::token::{verify, Refusal};
+    let key = super::pact_host::token_key(rc).ok_or_else(|| {
+        ApiError::service_unavailable(
+            "pact_unconfigured",
+            "PACT tokens need CERT_SIGNING_KEY (16+ characters).",
+        )
+    })?;
+    let token = rc.bearer().unwrap_or_default();
+    let claims =
+        verify(&key, &token, crate::edge::clock::now_ms() as i64).map_err(|r| match r {
+            Refusal::Expired => ApiError::unauthorized(
+                "pact_token_expired",
+                "The access token has expired: ask POST /pact/auth/token for a new one.",
+            ),
+            Refusal::Invalid => ApiError::unauthorized(
+                "pact_token_invalid",
+                "Send `Authorization: Bearer <access token>` from POST /pact/auth/token.",
+            ),
+        })?;
+    let mode = Mode::parse(&claims.mode).unwrap_or(Mode::Test);
+    let mut caller = Caller::anonymous("-");
+    caller.plan = Plan::parse(&claims.plan).unwrap_or(Plan::Free);
+    caller.mode = mode;
+    caller.org_id = Some(claims.org_id.clone());
+    caller.subject = crate::limits::org_subject(&claims.org_id, mode);
+    caller.pact_client = Some(claims.client_id);
+    caller.metered = true;
+    caller.quota = Some(limiter::take(rc, &caller).await?);
+    Ok(caller)
 }

@@ -35,6 +35,8 @@ pub struct Caller {
     /// A person signed in to the console (`None`: a key, the admin token or nobody). Its
     /// organisation, mode and role fill the fields above as a key's would.
     pub session: Option<Box<Session>>,
+    /// A PACT data recipient's client id (a call with a PACT access token).
+    pub pact_client: Option<String>,
 }
 
 impl Caller {
@@ -51,15 +53,19 @@ impl Caller {
             metered: false,
             quota: None,
             session: None,
+            pact_client: None,
         }
     }
 
     /// Who acts, as the audit log names them: the key's id, `user:<id>` for a console
-    /// session, `admin`, or `anonymous`.
+    /// session, `pact:<client id>` for a PACT data recipient, `admin`, or `anonymous`.
     pub fn actor(&self) -> String {
         match (&self.key_id, &self.session) {
             (Some(k), _) => k.clone(),
             (None, Some(s)) => format!("user:{}", s.row.user_id),
+            _ if self.pact_client.is_some() => {
+                format!("pact:{}", self.pact_client.as_deref().unwrap_or_default())
+            }
             _ if self.admin => "admin".into(),
             _ => "anonymous".into(),
         }

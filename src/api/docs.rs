@@ -1,22 +1,11 @@
-//! Published documents: `GET /openapi.json` (the compiled-in OpenAPI document, verbatim) and
-//! `GET /.well-known/jwks.json` (every Ed25519 key that ever signed a certificate or an
-//! OData proof, as a JWK Set, so anyone can verify them offline).
+//! Published documents: `GET /.well-known/jwks.json` (every Ed25519 key that ever signed a
+//! certificate or an OData proof, as a JWK Set, so anyone can verify them offline). The
+//! OpenAPI document is a static asset (`openapi.rs`).
 
 use worker::Response;
 
 use super::http;
-use super::openapi::DOCUMENT;
 use super::problem::ApiError;
-
-pub async fn openapi() -> Result<Response, ApiError> {
-    let mut resp = http::bytes(
-        200,
-        "application/json; charset=utf-8",
-        DOCUMENT.as_bytes().to_vec(),
-    )?;
-    http::set(resp.headers_mut(), "Cache-Control", "public, max-age=300");
-    Ok(resp)
-}
 
 pub async fn jwks(rc: &super::http::RequestCtx) -> Result<Response, ApiError> {
     use super::http::Step;

@@ -156,6 +156,29 @@ pub fn problem(err: &ApiError, request_id: &str) -> worker::Result<Response> {
     Ok(resp)
 }
 
+/// An error on the PACT host, in PACT v3's error format (`{"code","message"}`; its codes:
+/// BadRequest, AccessDenied, TokenExpired, NotFound, InternalError, NotImplemented), with the
+/// status and headers of the problem it stands for.
+pub fn pact_error(err: &ApiError) -> worker::Result<Response> {
+    let code = match err.status {
+        401 if err.code == "pact_token_expired" => "TokenExpired",
+        403 => "AccessDenied",
+        404 => "NotFound",
+        501 => "NotImplemented",
+        s if s >= 500 => "InternalError",
+        _ => "BadRequest",
+    };
+    let body = serde_json::json!({ "code": code, "message": err.detail });
+    let mut resp = Response::from_bytes(serde_json::to_vec(&body).unwrap_or_default())?
+        .with_status(err.status);
+    let h = resp.headers_mut();
+    set(h, "Content-Type", "application/json");
+    for (name, value) in &err.headers {
+        set(h, name, value);
+    }
+    Ok(resp)
+}
+
 /// Headers every response carries, success or error.
 pub fn finish(resp: &mut Response, request_id: &str, mode: &str) {
     let h = resp.headers_mut();

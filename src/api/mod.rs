@@ -63,6 +63,10 @@ mod members;
 #[cfg(target_arch = "wasm32")]
 mod odata;
 #[cfg(target_arch = "wasm32")]
+mod pact;
+#[cfg(target_arch = "wasm32")]
+mod pact_host;
+#[cfg(target_arch = "wasm32")]
 mod products;
 #[cfg(target_arch = "wasm32")]
 mod reference;

@@ -13,6 +13,9 @@ use super::routes::{dispatch, resolve};
 use crate::edge::state;
 use crate::limits::rate_headers;
 
+/// Where the PACT host lives (`pact_host.rs`).
+const PACT_PREFIX: &str = "/pact/";
+
 /// Isolate start: parse the compiled-in factor set and catalogue, fit the model and build the
 /// Reference bodies here, so no request pays for them.
 #[event(start)]
@@ -52,6 +55,8 @@ pub async fn scheduled(_event: worker::ScheduledEvent, env: Env, _ctx: worker::S
 pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Response> {
     let request_id = http::request_id(&req);
     let is_head = req.method() == Method::Head;
+    // The PACT host speaks PACT's error format, not problem+json.
+    let pact = req.path().starts_with(PACT_PREFIX);
     let (outcome, caller, access) = serve(req, env, ctx, &request_id).await;
     let sandbox = caller.as_ref().is_some_and(Caller::sandbox);
     let mut resp = match outcome {
@@ -63,7 +68,11 @@ pub async fn fetch(req: Request, env: Env, ctx: Context) -> worker::Result<Respo
             if sandbox {
                 err.extensions.insert("_sandbox".into(), true.into());
             }
-            http::problem(&err, &request_id)?
+            if pact {
+                http::pact_error(&err)?
+            } else {
+                http::problem(&err, &request_id)?
+            }
         }
     };
     http::finish(
@@ -123,6 +132,23 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
     };
     // The method as sent: worker's `Method` reads any method it does not know (QUERY, PROPFIND)
     // as GET, which would answer it as one; the raw name gets the 405 it deserves.
+    // PACT hosts serve HTTPS only (spec v3, and its conformance cases send plain HTTP to see
+    // it fail): plain HTTP is refused, not redirected, but on a loopback address (`wrangler
+    // dev`, the end-to-end suite).
+    if url.path().starts_with(PACT_PREFIX)
+        && url.scheme() == "http"
+        && !matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+    {
+        return (
+            Err(ApiError::bad_request(
+                "https_required",
+                "url",
+                "PACT is served over HTTPS only.",
+            )),
+            None,
+            None,
+        );
+    }
     let method = req.inner().method();
     let (route, params) = match resolve(&method, url.path()) {
         Ok(r) => r,

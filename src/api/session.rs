@@ -90,6 +90,7 @@ pub async fn identify(rc: &RequestCtx) -> Result<Option<Caller>, ApiError> {
             token,
             token_hash,
         })),
+        pact_client: None,
     }))
 }
 

@@ -24,6 +24,7 @@
 //! | `signing_keys` | `signing_keys` |
 //! | `accounts` | `users`, `memberships`, `invites` (the console's people) |
 //! | `sessions` | `sessions` (console sign-ins) |
+//! | `pact` | `pact_clients`, `pact_profiles`, `pact_footprints` (PACT v3) |
 //! | `meta` | `meta` |
 
 pub mod accounts;
@@ -41,6 +42,7 @@ pub mod keys;
 pub mod meta;
 pub mod odata;
 pub mod orgs;
+pub mod pact;
 pub mod pulls;
 pub mod reports;
 pub mod sessions;
