@@ -145,6 +145,21 @@ pub async fn set_password(
     Ok(())
 }
 
+/// Run a confirming `UPDATE … RETURNING id, org_id`: the person confirmed and their
+/// organisation, if any row changed.
+async fn confirmed(db: &impl Db, update: Stmt) -> Result<Option<(String, String)>> {
+    #[derive(Deserialize)]
+    struct V {
+        id: String,
+        org_id: String,
+    }
+    let v: Option<V> = db.first(update).await?;
+    Ok(v.map(|v| (v.id, v.org_id)))
+}
+
+const RETURNING: &str =
+    "RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id";
+
 /// Confirm the email of `user_id` whose pending verification token hashes to `token_hash`:
 /// the person's id and organisation, or `None` (unknown, used or expired link, or another
 /// person's: a link confirms only the account signed in to open it).
@@ -154,24 +169,17 @@ pub async fn verify_by_token(
     user_id: &str,
     now: &str,
 ) -> Result<Option<(String, String)>> {
-    #[derive(Deserialize)]
-    struct V {
-        id: String,
-        org_id: String,
-    }
-    let v: Option<V> = db
-        .first(
-            Stmt::new(
-                "UPDATE users SET email_verified_at = ?2, verify_token_hash = NULL, verify_expires_at = NULL \
-                 WHERE verify_token_hash = ?1 AND verify_expires_at > ?2 AND id = ?3 \
-                 RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id",
-            )
-            .bind(token_hash)
-            .bind(now)
-            .bind(user_id),
-        )
-        .await?;
-    Ok(v.map(|v| (v.id, v.org_id)))
+    confirmed(
+        db,
+        Stmt::new(format!(
+            "UPDATE users SET email_verified_at = ?2, verify_token_hash = NULL, verify_expires_at = NULL \
+             WHERE verify_token_hash = ?1 AND verify_expires_at > ?2 AND id = ?3 {RETURNING}"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .bind(user_id),
+    )
+    .await
 }
 
 /// The operator confirms an email: the person's id and organisation, or `None` (no account).
@@ -181,23 +189,17 @@ pub async fn verify_by_operator(
     email: &str,
     now: &str,
 ) -> Result<Option<(String, String)>> {
-    #[derive(Deserialize)]
-    struct V {
-        id: String,
-        org_id: String,
-    }
-    let v: Option<V> = db
-        .first(
-            Stmt::new(
-                "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?2), \
-                 verify_token_hash = NULL, verify_expires_at = NULL \
-                 WHERE email = ?1 AND id IN (SELECT user_id FROM memberships) RETURNING id, (SELECT org_id FROM memberships WHERE user_id = users.id) AS org_id",
-            )
-            .bind(email)
-            .bind(now),
-        )
-        .await?;
-    Ok(v.map(|v| (v.id, v.org_id)))
+    confirmed(
+        db,
+        Stmt::new(format!(
+            "UPDATE users SET email_verified_at = COALESCE(email_verified_at, ?2), \
+             verify_token_hash = NULL, verify_expires_at = NULL \
+             WHERE email = ?1 AND id IN (SELECT user_id FROM memberships) {RETURNING}"
+        ))
+        .bind(email)
+        .bind(now),
+    )
+    .await
 }
 
 /// A member as listed.

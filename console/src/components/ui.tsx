@@ -184,6 +184,32 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]) {
   return { ...state, reload };
 }
 
+/** A newest-first listing read a page at a time (`GET /certificates`, `GET /reports`): its
+ * rows (which the page may also edit), the next page's cursor, and `load(cursor)`: `null`
+ * reads the first page again, a cursor appends the next one. Reloads when `deps` change. */
+export function usePages<T>(page: (cursor: string | null) => Promise<{ data: T[]; next_cursor: string | null }>, deps: unknown[]) {
+  const [rows, setRows] = useState<T[]>([]);
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [error, setError] = useState<string | null>(null);
+  const load = async (after: string | null) => {
+    setLoading(true);
+    setError(null);
+    try {
+      const p = await page(after);
+      setRows((r) => (after ? [...r, ...p.data] : p.data));
+      setCursor(p.next_cursor);
+    } catch (e) {
+      setError(messageOf(e));
+    } finally {
+      setLoading(false);
+    }
+  };
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  useEffect(() => { void load(null); }, deps);
+  return { rows, setRows, cursor, loading, error, setError, load };
+}
+
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const intFmt = new Intl.NumberFormat();
 const kgFmt = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });

@@ -1,36 +1,19 @@
 //! Certificates issued by the organisation in the chosen mode (`GET /certificates`, 50 a page
 //! with a cursor): download the signed PDF (fetched with the session and mode header, saved
 //! through an object URL), open the public verification, revoke (confirmed).
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
 import { api, fetchBlob, messageOf, saveBlob, unwrap } from '../api/client';
 import type { CertificateRow } from '../api/types';
 import { useConsole } from '../session';
-import { ConfirmDialog, ErrorText, PageHeading, fmtDate, fmtKg } from '../components/ui';
+import { ConfirmDialog, ErrorText, PageHeading, fmtDate, fmtKg, usePages } from '../components/ui';
 
 export function Certificates() {
   const { mode, announce } = useConsole();
-  const [rows, setRows] = useState<CertificateRow[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
+  const { rows, cursor, loading, error, setError, load } = usePages<CertificateRow>(async (after) =>
+    unwrap(await api.GET('/certificates', { params: { query: { limit: 50, ...(after ? { cursor: after } : {}) } } })), [mode]);
   const [revoking, setRevoking] = useState<CertificateRow | null>(null);
   const [dialogError, setDialogError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-
-  const load = async (after: string | null) => {
-    setLoading(true);
-    setError(null);
-    try {
-      const page = unwrap(await api.GET('/certificates', { params: { query: { limit: 50, ...(after ? { cursor: after } : {}) } } }));
-      setRows((r) => (after ? [...r, ...page.data] : page.data));
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setError(messageOf(e));
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => { void load(null); }, [mode]);
 
   const download = async (c: CertificateRow) => {
     setError(null);

@@ -6,7 +6,7 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 import { ApiError, api, messageOf, saveBlob, sleep, unwrap } from '../api/client';
 import type { JobStatus, Report, ReportRequest } from '../api/types';
 import { useConsole } from '../session';
-import { ErrorText, Field, PageHeading, Select, fmtDate } from '../components/ui';
+import { ErrorText, Field, PageHeading, Select, fmtDate, usePages } from '../components/ui';
 
 type Kind = 'sustainability' | 'hotspot' | 'ghg_inventory';
 
@@ -23,10 +23,8 @@ function isActive(s: JobStatus): boolean { return s === 'queued' || s === 'runni
 
 export function Reports() {
   const { mode, announce } = useConsole();
-  const [rows, setRows] = useState<Report[]>([]);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [listError, setListError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
+  const { rows, setRows, cursor, loading, error: listError, setError: setListError, load } = usePages<Report>(async (after) =>
+    unwrap(await api.GET('/reports', { params: { query: { limit: 50, ...(after ? { cursor: after } : {}) } } })), [mode]);
 
   const [kind, setKind] = useState<Kind>('sustainability');
   const [source, setSource] = useState<'devices' | 'assets'>('devices');
@@ -39,20 +37,6 @@ export function Reports() {
   const [busy, setBusy] = useState(false);
   const devicesId = useId();
 
-  const load = async (after: string | null) => {
-    setLoading(true);
-    setListError(null);
-    try {
-      const page = unwrap(await api.GET('/reports', { params: { query: { limit: 50, ...(after ? { cursor: after } : {}) } } }));
-      setRows((r) => (after ? [...r, ...page.data] : page.data));
-      setCursor(page.next_cursor);
-    } catch (e) {
-      setListError(messageOf(e));
-    } finally {
-      setLoading(false);
-    }
-  };
-  useEffect(() => { void load(null); }, [mode]);
 
   // Follow every unfinished report until it is done or failed.
   const active = rows.filter((r) => isActive(r.status)).map((r) => r.id).join(',');
