@@ -36,13 +36,6 @@ pub enum MemberRole {
 }
 
 impl MemberRole {
-    pub fn name(self) -> &'static str {
-        match self {
-            MemberRole::Owner => "owner",
-            MemberRole::Member => "member",
-        }
-    }
-
     pub fn parse(s: &str) -> Option<MemberRole> {
         match s {
             "owner" => Some(MemberRole::Owner),

@@ -4,7 +4,7 @@
 /// Who may call a route, and whether it counts against a plan's limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone; not metered; no key looked up (health, OpenAPI, Reference).
+    /// Anyone; not metered; no key looked up (health, Reference, the JWK Set, PACT discovery).
     Public,
     /// Anyone, no key looked up; metered per client address on a public bucket
     /// (certificate verification).
@@ -13,7 +13,8 @@ pub enum Access {
     Identified,
     /// Anyone (anonymous = free tier by IP); metered.
     Metered,
-    /// An API key, or a console session (401 without either); metered.
+    /// An API key, or a console session (401 without either); metered (a session's reads in a
+    /// console bucket of their own, `auth::gate`).
     Keyed,
     /// An API key of the Enterprise plan (Bearer or Basic with the key as password).
     Enterprise,

@@ -34,12 +34,7 @@ pub(super) const INVITE_PREFIX: &str = "ctinv_";
 /// origin must not drive them (login CSRF: the victim signed in to the attacker's account). A
 /// browser always sends `Origin` on these POSTs; API clients send none and are served.
 fn refuse_foreign_origin(rc: &RequestCtx) -> Result<(), ApiError> {
-    let foreign = rc.header("Origin").is_some_and(|o| {
-        o != rc.url.origin().ascii_serialization() && !rc.public_base().eq_ignore_ascii_case(&o)
-    }) || rc
-        .header("Sec-Fetch-Site")
-        .is_some_and(|s| !matches!(s.as_str(), "same-origin" | "none"));
-    if foreign {
+    if super::session::from_another_origin(rc) {
         return Err(ApiError::new(
             403,
             "cross_origin_session",
@@ -110,7 +105,7 @@ fn started(rc: &RequestCtx, status: u16, extra: Value) -> Result<Response, ApiEr
 async fn send_verification(rc: &RequestCtx, email: &str, token: &str) {
     let url = format!("{}/console/#/verify?token={token}", rc.public_base());
     let text = format!(
-        "Confirm {email} for CarbonTrace (live mode opens once you do): {url}\nThe link is valid for 3 days. If you did not sign up, ignore this message."
+        "Confirm {email} for CarbonTrace (live mode opens once you do): {url}\nThe link is valid for {} days. If you did not sign up, ignore this message.", VERIFY_TTL_S / 86_400
     );
     if let Err(e) = mail::send(&rc.env, email, "Confirm your CarbonTrace email", &text).await {
         worker::console_error!(

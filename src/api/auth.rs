@@ -5,6 +5,7 @@
 //! - no `Authorization` but the console's session cookie: the person's organisation and plan,
 //!   the mode the request names, the key role of their membership (`session.rs`: origin and
 //!   CSRF checks, expiry);
+//! - on the PACT host (`Access::Pact`): a PACT access token, checked by its signature alone;
 //! - anything else, an unknown or a revoked key: 401 — never a silent fall-back to free.
 //!
 //! Key lookups are cached in the isolate for [`KEY_CACHE_MS`] (`key_cache`): a revoked key is
@@ -302,7 +303,7 @@ async fn identify(rc: &RequestCtx, access: Access) -> Result<Caller, ApiError> {
 
 /// The caller behind a PACT access token: its organisation, mode and plan, from the token's
 /// own signed claims (no database read), metered like a key's call. A missing, forged or
-/// expired token is a 401 (PACT's `TokenExpired` for the last, `router.rs`).
+/// expired token is a 401 (PACT's `TokenExpired` for the last, `http::pact_error`).
 async fn pact_caller(rc: &RequestCtx) -> Result<Caller, ApiError> {
     use crate::pact::token::{verify, Refusal};
     let key = super::pact_host::token_key(rc).ok_or_else(|| {

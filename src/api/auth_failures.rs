@@ -51,6 +51,10 @@ pub fn block_seconds(count: u32) -> f64 {
     (60.0 * 2f64.powi(count.saturating_sub(1).min(16) as i32)).min(MAX_BLOCK_S)
 }
 
+/// The prefix of an (account, address) bucket: its own, so no email (which may hold any
+/// character) can name another account's pair bucket.
+const PAIR: &str = "loginpair:";
+
 /// The bucket of a presented key's prefix.
 pub fn key_bucket(prefix: &str) -> String {
     format!("key:{prefix}")
@@ -60,7 +64,7 @@ pub fn key_bucket(prefix: &str) -> String {
 pub fn login_buckets(rc: &RequestCtx, email: &str) -> [String; 2] {
     [
         format!("login:{email}"),
-        format!("login:{email}|{}", rc.client_bucket()),
+        format!("{PAIR}{email}|{}", rc.client_bucket()),
     ]
 }
 
@@ -88,7 +92,7 @@ pub(super) async fn count_failure(
     extra: &[String],
 ) -> ApiError {
     let now = crate::edge::clock::now_ms();
-    for b in extra.iter().filter(|b| b.contains('|')) {
+    for b in extra.iter().filter(|b| b.starts_with(PAIR)) {
         FAILED_PAIRS.remember(b.clone(), (), now + MAX_BLOCK_S * 1000.0);
     }
     if let Some(e) = blocked(rc, extra) {

@@ -47,6 +47,11 @@ pub async fn invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     // Whether the email has an account is not told here (that would let any owner probe
     // addresses): accepting fails for it instead.
     let org_id = rc.org_id()?;
+    // Each invitation is a mail to an address the owner chooses: bounded per organisation.
+    let mut sender = rc.caller.clone();
+    sender.plan = crate::limits::Plan::AuthFailures;
+    sender.subject = format!("invites:{org_id}");
+    super::limiter::take(rc, &sender).await?;
     let (token, hash) = one_time_token(INVITE_PREFIX)?;
     let id = format!("inv_{}", random::hex_id(8));
     let (now, expires_at) = (now_iso(), iso_after(INVITE_TTL_S as f64));
@@ -74,8 +79,9 @@ pub async fn invite(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let url = format!("{}/console/#/join?token={token}", rc.public_base());
     let text = format!(
-        "You are invited to join {} on CarbonTrace: {url}\nThe link is valid for 7 days and works once.",
-        rc.caller.session.as_ref().map_or("an organisation", |s| s.row.org_name.as_str())
+        "You are invited to join {} on CarbonTrace: {url}\nThe link is valid for {} days and works once.",
+        rc.caller.session.as_ref().map_or("an organisation", |s| s.row.org_name.as_str()),
+        INVITE_TTL_S / 86_400
     );
     if let Err(e) = mail::send(&rc.env, &email, "Your invitation to CarbonTrace", &text).await {
         // The owner has the link in the answer too, to pass on another way.

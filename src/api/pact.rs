@@ -11,7 +11,6 @@ use worker::Response;
 use super::http::{self, RequestCtx, Step};
 use super::parse::parse_json;
 use super::problem::ApiError;
-use crate::accounts::session::hash_token;
 use crate::edge::clock::now_iso;
 use crate::edge::{random, state};
 use crate::lca::input::parse_device;
@@ -43,18 +42,12 @@ pub async fn create_client(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     }
     let tenant = rc.tenant()?;
     let id = format!("pc_{}", random::hex_id(12));
-    let secret = format!("pcs_{}", random::hex_id(32));
+    // A credential: from the runtime's randomness or not at all (`hex_id` would fall back).
+    let (secret, secret_hash) = super::account::one_time_token("pcs_")?;
     let now = now_iso();
-    if !store::add_client(
-        &rc.env,
-        &tenant,
-        &id,
-        name.as_deref(),
-        &hash_token(&secret),
-        &now,
-    )
-    .await
-    .step("pact: storing a client")?
+    if !store::add_client(&rc.env, &tenant, &id, name.as_deref(), &secret_hash, &now)
+        .await
+        .step("pact: storing a client")?
     {
         return Err(ApiError::new(409, "pact_client_limit_reached", "Too many PACT clients",
             format!("An organisation holds at most {MAX_CLIENTS} active PACT clients per mode; revoke one first.")));

@@ -210,8 +210,9 @@ pub async fn get(rc: &mut RequestCtx, id: &str) -> Result<Response, ApiError> {
 }
 
 /// `POST /pact/3/events`: validated whole (400 otherwise), audited, answered 200 with an empty
-/// body. A request for footprints is recorded for the organisation to answer; its fulfilment
-/// is sent asynchronously to the requester's own `/3/events`.
+/// body. Answering a request with a fulfilment or a rejection, sent to the requester's own
+/// `/3/events`, needs the requester's credentials (the client side, issue 28): until then a
+/// request is recorded in the audit log only.
 pub async fn events(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let bytes = rc.body_bytes().await?;
     let v: Value = serde_json::from_slice(&bytes)

@@ -130,8 +130,6 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
             )
         }
     };
-    // The method as sent: worker's `Method` reads any method it does not know (QUERY, PROPFIND)
-    // as GET, which would answer it as one; the raw name gets the 405 it deserves.
     // PACT hosts serve HTTPS only (spec v3, and its conformance cases send plain HTTP to see
     // it fail): plain HTTP is refused, not redirected, but on a loopback address (`wrangler
     // dev`, the end-to-end suite).
@@ -149,6 +147,8 @@ async fn serve(req: Request, env: Env, ctx: Context, request_id: &str) -> Outcom
             None,
         );
     }
+    // The method as sent: worker's `Method` reads any method it does not know (QUERY, PROPFIND)
+    // as GET, which would answer it as one; the raw name gets the 405 it deserves.
     let method = req.inner().method();
     let (route, params) = match resolve(&method, url.path()) {
         Ok(r) => r,

@@ -33,10 +33,7 @@ pub async fn identify(rc: &RequestCtx) -> Result<Option<Caller>, ApiError> {
         rc.header("Sec-Fetch-Site"),
         rc.header(CSRF_HEADER),
     );
-    let own = [
-        rc.url.origin().ascii_serialization(),
-        url_origin(&rc.public_base()),
-    ];
+    let own = own_origins(rc);
     let own: Vec<&str> = own.iter().map(String::as_str).collect();
     let request = rules::Request {
         method: &method,
@@ -94,8 +91,7 @@ pub async fn identify(rc: &RequestCtx) -> Result<Option<Caller>, ApiError> {
     }))
 }
 
-/// A new session for `user_id`: its token (for the cookie), the token's hash, its public id
-/// and its clock.
+/// A new session: its token (for the cookie), the token's hash, its public id and its clock.
 pub fn fresh() -> Result<(String, String, String, Times), ApiError> {
     let seed: [u8; 32] = crate::edge::random::secure_bytes(32)
         .ok()
@@ -113,6 +109,30 @@ pub async fn end(rc: &RequestCtx, s: &Session) -> Result<(), ApiError> {
         .await
         .step("session: signing out")?;
     Ok(())
+}
+
+/// The origins this deployment answers as its own: the request's, and `PUBLIC_BASE_URL`'s.
+pub fn own_origins(rc: &RequestCtx) -> [String; 2] {
+    [
+        rc.url.origin().ascii_serialization(),
+        url_origin(&rc.public_base()),
+    ]
+}
+
+/// Whether a request that starts a session (sign-up, sign-in, joining) comes from another
+/// origin: the same rule as a session's reads (`check_request`), so no page elsewhere can
+/// sign a visitor in to an account of its choosing (login CSRF).
+pub fn from_another_origin(rc: &RequestCtx) -> bool {
+    let (origin, site) = (rc.header("Origin"), rc.header("Sec-Fetch-Site"));
+    let own = own_origins(rc);
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let read = rules::Request {
+        method: "GET",
+        origin: origin.as_deref(),
+        sec_fetch_site: site.as_deref(),
+        csrf: None,
+    };
+    check_request(&read, &own, "").is_err()
 }
 
 /// The origin of a base URL (`https://host[:port]`), as `Origin` carries it.

@@ -7,25 +7,17 @@ use worker::{Env, SendEmailBuilder};
 
 use super::bindings::{self, MAIL, MAIL_FROM};
 
-/// How a message left.
-pub enum Sent {
-    /// Through the `MAIL` binding.
-    Mailed,
-    /// To the log (no binding or no sender configured).
-    Logged,
-}
-
-/// Send `text` to `to` under `subject`.
-pub async fn send(env: &Env, to: &str, subject: &str, text: &str) -> Result<Sent, String> {
+/// Send `text` to `to` under `subject` (through the binding, or to the log without one).
+pub async fn send(env: &Env, to: &str, subject: &str, text: &str) -> Result<(), String> {
     let (Ok(mail), Some(from)) = (env.send_email(MAIL), bindings::setting(env, MAIL_FROM)) else {
         worker::console_log!("mail to {to}: {subject}\n{text}");
-        return Ok(Sent::Logged);
+        return Ok(());
     };
     let message = SendEmailBuilder::builder(&from, to, subject)
         .text(text)
         .build();
     mail.send_with_builder(&message)
         .await
-        .map(|_| Sent::Mailed)
+        .map(|_| ())
         .map_err(|e| format!("send_email: {e:?}"))
 }

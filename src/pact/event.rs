@@ -1,10 +1,9 @@
 //! The CloudEvents 1.0 of PACT v3 `POST /3/events` (structured mode,
 //! `application/cloudevents+json`): a footprint was published, a footprint is requested, a
 //! request was fulfilled or rejected. [`parse`] validates an incoming event entirely (a
-//! malformed event is a 400 before anything is done with it); [`envelope`] makes the ones we
-//! send.
+//! malformed event is a 400 before anything is done with it).
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::filter::Query;
 
@@ -163,14 +162,15 @@ pub fn parse(v: &Value) -> Result<Event, String> {
     Ok(Event { id, source, kind })
 }
 
-/// An outgoing event.
-pub fn envelope(kind: &str, id: &str, source: &str, time: &str, data: Value) -> Value {
-    json!({ "type": kind, "specversion": "1.0", "id": id, "source": source, "time": time, "data": data })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// An event as a sender makes it.
+    fn envelope(kind: &str, id: &str, source: &str, time: &str, data: Value) -> Value {
+        json!({ "type": kind, "specversion": "1.0", "id": id, "source": source, "time": time, "data": data })
+    }
 
     fn ev(kind: &str, data: Value) -> Value {
         envelope(

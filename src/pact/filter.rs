@@ -65,8 +65,8 @@ pub fn parse<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Result<Quer
                 q.limit = v
                     .parse::<usize>()
                     .ok()
-                    .filter(|l| *l <= MAX_LIMIT)
-                    .ok_or_else(|| format!("`limit`: a whole number from 0 to {MAX_LIMIT}"))?;
+                    .filter(|l| (1..=MAX_LIMIT).contains(l))
+                    .ok_or_else(|| format!("`limit`: a whole number from 1 to {MAX_LIMIT}"))?;
                 continue;
             }
             "offset" => {
@@ -249,6 +249,10 @@ mod tests {
             .unwrap_err()
             .contains("limit"));
         assert!(parse([("limit", "1001")].into_iter()).is_err());
+        assert!(
+            parse([("limit", "0")].into_iter()).is_err(),
+            "a page of nothing would loop"
+        );
         let long = "u".repeat(501);
         assert!(parse([("productId", long.as_str())].into_iter()).is_err());
         let many: Vec<(&str, &str)> = (0..51).map(|_| ("productId", "urn:a:b")).collect();

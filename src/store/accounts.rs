@@ -511,6 +511,16 @@ mod tests {
             block_on(verify_by_token(&db, "usr_1", "usr_1", "2026-12-02")).unwrap(),
             None
         );
+        // The operator confirms; again keeps the first time.
+        let q = signup("org_q", "Q", "usr_q", "q@x.co", "sq");
+        block_on(sign_up(&db, &q)).unwrap();
+        assert_eq!(
+            block_on(verify_by_operator(&db, "q@x.co", "t1")).unwrap(),
+            Some(("usr_q".into(), "org_q".into()))
+        );
+        block_on(verify_by_operator(&db, "q@x.co", "t2")).unwrap();
+        let q = block_on(by_user(&db, "usr_q")).unwrap().unwrap();
+        assert_eq!(q.email_verified_at.as_deref(), Some("t1"));
         assert!(block_on(verify_by_operator(&db, "nobody@x.co", "t"))
             .unwrap()
             .is_none());

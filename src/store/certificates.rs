@@ -56,7 +56,12 @@ pub async fn list(
     after: Option<&After>,
     limit: usize,
 ) -> Result<Vec<Listed>> {
-    let columns = "id, kind, issued_at, total_kg_co2e, revoked_at,         COALESCE(json_extract(canonical, '$.result.category'), json_extract(canonical, '$.request.category'),                  json_extract(canonical, '$.request.device.category')) AS category,         COALESCE(json_extract(canonical, '$.result.product.name'), json_extract(canonical, '$.request.product.id'),                  json_extract(canonical, '$.request.product.model')) AS product,         json_extract(canonical, '$.asset.serial') AS serial";
+    let columns = "id, kind, issued_at, total_kg_co2e, revoked_at, \
+        COALESCE(json_extract(canonical, '$.result.category'), json_extract(canonical, '$.request.category'), \
+                 json_extract(canonical, '$.request.device.category')) AS category, \
+        COALESCE(json_extract(canonical, '$.result.product.name'), json_extract(canonical, '$.request.product.id'), \
+                 json_extract(canonical, '$.request.product.model')) AS product, \
+        json_extract(canonical, '$.asset.serial') AS serial";
     newest_first(
         db,
         "certificates",
@@ -73,6 +78,7 @@ pub async fn list(
 pub struct NewCertificate<'a> {
     pub id: &'a str,
     pub org_id: &'a str,
+    /// Who issued it (`Caller::actor`): the key's id, `user:<id>` from the console, …
     pub key_id: &'a str,
     pub kind: &'a str,
     pub issued_at: &'a str,

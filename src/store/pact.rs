@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::db::{Count, Db, Result, Stmt};
+use super::db::{Db, Result, Stmt};
 use super::Tenant;
 use crate::pact::Profile;
 
@@ -257,18 +257,6 @@ pub async fn document(db: &impl Db, t: &Tenant, id: &str) -> Result<Option<Strin
     Ok(r.map(|r| r.document))
 }
 
-/// How many versions the tenant stores.
-pub async fn count(db: &impl Db, t: &Tenant) -> Result<usize> {
-    let c: Option<Count> = db
-        .first(
-            Stmt::new("SELECT COUNT(*) AS n FROM pact_footprints WHERE org_id = ?1 AND mode = ?2")
-                .bind(t.org_id.as_str())
-                .bind(t.mode()),
-        )
-        .await?;
-    Ok(Count::of(c))
-}
-
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
@@ -349,6 +337,5 @@ mod tests {
         );
         assert!(block_on(document(&db, &b_live(), "u2")).unwrap().is_none());
         assert!(block_on(document(&db, &a_test(), "u2")).unwrap().is_none());
-        assert_eq!(block_on(count(&db, &a_live())).unwrap(), 2);
     }
 }

@@ -71,5 +71,21 @@ mod tests {
         assert!(block_on(owned(&db, &a_test(), "r1")).unwrap().is_none());
         assert!(block_on(owned(&db, &b_live(), "r1")).unwrap().is_none());
         assert!(block_on(find(&db, "r1")).unwrap().is_some());
+        // Listed newest first, within the tenant.
+        let spec2 = Spec::Report {
+            report_type: "sustainability".into(),
+            title: "Q2".into(),
+            period: None,
+            source: "devices".into(),
+            request_key: "reports/org_a/r2/request.json".into(),
+        };
+        assert!(enqueue(&db, &a_live(), "r2", spec2, 2));
+        let listed = block_on(list(&db, &a_live(), None, 10)).unwrap();
+        let mut ids: Vec<&str> = listed.iter().map(|r| r.job.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["r1", "r2"]);
+        assert!(block_on(list(&db, &a_test(), None, 10)).unwrap().is_empty());
+        assert!(block_on(list(&db, &b_live(), None, 10)).unwrap().is_empty());
+        assert_eq!(block_on(list(&db, &a_live(), None, 1)).unwrap().len(), 1);
     }
 }

@@ -109,7 +109,7 @@ pub async fn revoke(db: &impl Db, token_hash: &str, now: &str) -> Result<usize> 
     .await
 }
 
-/// The statement signing out every session of a person (password change, removal).
+/// The statement signing out every session of a person (a password change).
 pub fn revoke_all_stmt(user_id: &str, now: &str) -> Stmt {
     Stmt::new("UPDATE sessions SET revoked_at = ?2 WHERE user_id = ?1 AND revoked_at IS NULL")
         .bind(user_id)

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, asPerson, assertProblem, eventually, freshMinute, personOf, signUp, ADMIN_TOKEN } from './harness.mjs';
+import { api, asPerson, assertProblem, d1, eventually, freshMinute, personOf, signUp, ADMIN_TOKEN } from './harness.mjs';
 
 test('sign-up: an organisation, its owner, a sandbox key that works, and a cookie with every attribute', async () => {
   const p = await signUp({ ip: '203.0.113.1' });
@@ -52,7 +52,9 @@ test('sign-up: an organisation, its owner, a sandbox key that works, and a cooki
   assertProblem(await asPerson(p, 'GET', '/keys', { mode: 'staging' }), 400, 'invalid_mode');
   // Audit: the person is the actor.
   const chain = await api('GET', `/admin/orgs/${s.organisation.id}/audit/verify`, { token: ADMIN_TOKEN });
-  assert.equal(chain.status, 200, chain.text);
+  assert.equal(chain.body.valid, true, chain.text);
+  const signedUp = await d1(`SELECT actor FROM audit_log WHERE org_id = '${s.organisation.id}' AND action = 'account.signed_up'`);
+  assert.deepEqual(signedUp.map((e) => e.actor), [`user:${s.user.id}`]);
 });
 
 test('sign-up refuses bad fields by name and a taken email or name with 409', async () => {
