@@ -78,13 +78,19 @@ async fn act_as(rc: &mut RequestCtx, token: String, hash: String) -> Result<(), 
         .await
         .step("session: reading back")?
         .ok_or_else(|| ApiError::internal("a session just stored is missing"))?;
+    act_as_row(rc, row, token, hash);
+    Ok(())
+}
+
+/// [`act_as`] with the session's row in hand (a sign-up knows every field of it: no read
+/// back that could fail after the write and lose the key shown only once).
+fn act_as_row(rc: &mut RequestCtx, row: SessionRow, token: String, hash: String) {
     rc.caller.org_id = Some(row.org_id.clone());
     rc.caller.session = Some(Box::new(Session {
         row,
         token,
         token_hash: hash,
     }));
-    Ok(())
 }
 
 /// `status` with the request's session (plus `extra`), setting its cookie.
@@ -166,7 +172,22 @@ pub async fn signup(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         }
     })?;
     send_verification(rc, &s.email, &verify_token).await;
-    act_as(rc, token, session_hash).await?;
+    let row = SessionRow {
+        id: session_id,
+        user_id: user_id.clone(),
+        email: s.email.clone(),
+        email_verified_at: None,
+        user_created_at: now.clone(),
+        org_id: org_id.clone(),
+        org_name: s.organisation.clone(),
+        plan: crate::limits::Plan::Free.name().into(),
+        role: "owner".into(),
+        last_seen_ms: times.last_seen_ms,
+        idle_until_ms: times.idle_until_ms,
+        expires_ms: times.expires_ms,
+        revoked_at: None,
+    };
+    act_as_row(rc, row, token, session_hash);
     rc.audit(
         &org_id,
         "account.signed_up",
