@@ -26,7 +26,7 @@ curl -fsS --max-time 60 "$CT_BASE_URL/api/v1/openapi.json" -o "$schema"
 run() {
   PYTHONPATH=tests/contract SCHEMATHESIS_HOOKS=hooks \
     schemathesis --config-file tests/contract/schemathesis.toml run "$schema" --url "$CT_BASE_URL/api/v1" \
-    --checks all --exclude-checks ignored_auth,use_after_free --seed 1 --generation-database none --max-examples "${CT_CONTRACT_EXAMPLES:-10}" --workers 2 --request-timeout 30 \
+    --checks all --exclude-checks ignored_auth,use_after_free --seed 1 --generation-database none --max-examples "${CT_CONTRACT_EXAMPLES:-10}" --workers 2 --request-timeout 90 \
     --exclude-path /integrations/blancco/sync --exclude-path /products/identify --exclude-path /openapi.json \
     -H "Authorization: Bearer $key" "$@"
 }
