@@ -5,10 +5,11 @@
 use serde_json::json;
 use worker::Response;
 
-use super::account::{one_time_token, INVITE_PREFIX};
+use super::account_links::INVITE_PREFIX;
 use super::http::{self, RequestCtx, Step};
 use super::parse::parse_json;
 use super::problem::ApiError;
+use super::session::one_time_token;
 use crate::accounts::{email_error, normalise_email, InviteBody, INVITE_TTL_S};
 use crate::edge::clock::{iso_after, now_iso};
 use crate::edge::{mail, random};

@@ -17,6 +17,8 @@ pub(crate) mod router;
 #[cfg(target_arch = "wasm32")]
 mod account;
 #[cfg(target_arch = "wasm32")]
+mod account_links;
+#[cfg(target_arch = "wasm32")]
 mod admin;
 #[cfg(target_arch = "wasm32")]
 mod asset_import;

@@ -43,7 +43,7 @@ pub async fn create_client(rc: &mut RequestCtx) -> Result<Response, ApiError> {
     let tenant = rc.tenant()?;
     let id = format!("pc_{}", random::hex_id(12));
     // A credential: from the runtime's randomness or not at all (`hex_id` would fall back).
-    let (secret, secret_hash) = super::account::one_time_token("pcs_")?;
+    let (secret, secret_hash) = super::session::one_time_token("pcs_")?;
     let now = now_iso();
     if !store::add_client(&rc.env, &tenant, &id, name.as_deref(), &secret_hash, &now)
         .await

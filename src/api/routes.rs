@@ -58,7 +58,7 @@ macro_rules! routes {
         ) -> Result<worker::Response, ApiError> {
             #[allow(unused_imports)]
             use super::{
-                account, admin, asset_import, assets, blancco, certificates, docs, exports, factor_sets,
+                account, account_links, admin, asset_import, assets, blancco, certificates, docs, exports, factor_sets,
                 footprint, health, integrations, inventory, keys, members, odata, products, reference,
                 pact, pact_host, reports, savings, signing_keys, usage, verify,
             };
@@ -120,13 +120,13 @@ routes! {
     AuthLogout:               Session       "POST"   "auth/logout"                        => account::logout(rc);
     AuthMe:                   Session       "GET"    "auth/me"                            => account::me(rc);
     AuthPassword:             Session       "POST"   "auth/password"                      => account::change_password(rc);
-    AuthVerifyEmail:          Session       "POST"   "auth/verify-email"                  => account::verify_email(rc);
-    AuthAcceptInvite:         PublicMetered "POST"   "auth/accept-invite"                 => account::accept_invite(rc);
+    AuthVerifyEmail:          Session       "POST"   "auth/verify-email"                  => account_links::verify_email(rc);
+    AuthAcceptInvite:         PublicMetered "POST"   "auth/accept-invite"                 => account_links::accept_invite(rc);
     MemberList:               Session       "GET"    "members"                            => members::list(rc);
     MemberInvite:             Owner         "POST"   "members/invites"                    => members::invite(rc);
     MemberInviteRevoke:       Owner         "DELETE" "members/invites/{id}"               => members::revoke_invite(rc, p.id());
     MemberRemove:             Owner         "DELETE" "members/{id}"                       => members::remove(rc, p.id());
-    AdminVerifyUser:          Admin         "POST"   "admin/users/{email}/verify"         => account::admin_verify(rc, p.id());
+    AdminVerifyUser:          Admin         "POST"   "admin/users/{email}/verify"         => account_links::admin_verify(rc, p.id());
     PactToken:                PublicMetered "POST"   "/pact/auth/token"                   => pact_host::token(rc);
     PactOpenIdConfiguration:  Public        "GET"    "/pact/.well-known/openid-configuration" => pact_host::openid_configuration(rc);
     PactFootprints:           Pact          "GET"    "/pact/3/footprints"                 => pact_host::list(rc);

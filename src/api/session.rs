@@ -6,18 +6,22 @@
 //! organisation, plan, mode and key role (owner = admin key, member = standard key), so every
 //! rule written for keys applies unchanged. Starting and ending sessions: `account.rs`.
 
+use serde_json::{json, Value};
+use worker::Response;
+
 use super::caller::{Caller, Session};
-use super::http::{RequestCtx, Step};
+use super::http::{self, RequestCtx, Step};
 use super::problem::ApiError;
 use crate::accounts::session::{
-    self as rules, check_request, from_cookie_header, hash_token, Refusal, State, Times,
-    CSRF_HEADER, MODE_HEADER,
+    self as rules, check_request, csrf_token, from_cookie_header, hash_token, set_cookie, Refusal,
+    State, Times, CSRF_HEADER, MODE_HEADER,
 };
 use crate::accounts::MemberRole;
-use crate::edge::clock::{now_iso, now_ms};
+use crate::edge::clock::{iso_at_ms, now_iso, now_ms};
 use crate::keys::Mode;
 use crate::limits::Plan;
 use crate::store::sessions;
+use crate::store::sessions::SessionRow;
 
 /// The caller behind the request's session cookie; `None` when it carries none.
 pub async fn identify(rc: &RequestCtx) -> Result<Option<Caller>, ApiError> {
@@ -176,4 +180,93 @@ fn unverified() -> ApiError {
         "Email not confirmed",
         "Live mode opens once the account's email is confirmed (the verification link, or the operator); the sandbox works meanwhile.",
     )
+}
+
+/// The public `/auth` routes (sign up, sign in, join) start sessions, so a page of another
+/// origin must not drive them (login CSRF: the victim signed in to the attacker's account). A
+/// browser always sends `Origin` on these POSTs; API clients send none and are served.
+pub(super) fn refuse_foreign_origin(rc: &RequestCtx) -> Result<(), ApiError> {
+    if from_another_origin(rc) {
+        return Err(ApiError::new(
+            403,
+            "cross_origin_session",
+            "Forbidden",
+            "Sessions start from this origin's own pages only.",
+        ));
+    }
+    Ok(())
+}
+
+/// A one-time token (`prefix` + 64 hex) and its hash.
+pub(super) fn one_time_token(prefix: &str) -> Result<(String, String), ApiError> {
+    let bytes =
+        crate::edge::random::secure_bytes(32).map_err(|_| ApiError::internal("no randomness"))?;
+    let token = format!(
+        "{prefix}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let hash = hash_token(&token);
+    Ok((token, hash))
+}
+
+/// The session as the console reads it (`Session` in the OpenAPI document).
+pub(super) fn view(row: &SessionRow, token: &str) -> Value {
+    let verified = row.email_verified_at.is_some();
+    json!({
+        "user": { "id": row.user_id, "email": row.email, "email_verified": verified,
+                  "created_at": row.user_created_at },
+        "organisation": { "id": row.org_id, "name": row.org_name, "plan": row.plan },
+        "role": row.role,
+        "modes": if verified { vec!["test", "live"] } else { vec!["test"] },
+        "csrf_token": csrf_token(token),
+        "expires_at": iso_at_ms(row.expires_ms),
+        "idle_expires_at": iso_at_ms(row.idle_until_ms),
+    })
+}
+
+/// From here on the request acts as the person whose session (`token`, `hash`) was just
+/// stored: the audit names them, and [`started`] answers with the session.
+pub(super) async fn act_as(
+    rc: &mut RequestCtx,
+    token: String,
+    hash: String,
+) -> Result<(), ApiError> {
+    let row = sessions::find(&rc.env, &hash)
+        .await
+        .step("session: reading back")?
+        .ok_or_else(|| ApiError::internal("a session just stored is missing"))?;
+    act_as_row(rc, row, token, hash);
+    Ok(())
+}
+
+/// [`act_as`] with the session's row in hand (a sign-up knows every field of it: no read
+/// back that could fail after the write and lose the key shown only once).
+pub(super) fn act_as_row(rc: &mut RequestCtx, row: SessionRow, token: String, hash: String) {
+    rc.caller.org_id = Some(row.org_id.clone());
+    rc.caller.session = Some(Box::new(Session {
+        row,
+        token,
+        token_hash: hash,
+    }));
+}
+
+/// `status` with the request's session (plus `extra`), setting its cookie.
+pub(super) fn started(rc: &RequestCtx, status: u16, extra: Value) -> Result<Response, ApiError> {
+    let s = session(rc)?;
+    let mut body = view(&s.row, &s.token);
+    if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+        b.extend(e);
+    }
+    let mut resp = http::json(status, &body)?;
+    http::set(resp.headers_mut(), "Set-Cookie", &set_cookie(&s.token));
+    http::set(resp.headers_mut(), "Cache-Control", "no-store");
+    Ok(resp)
+}
+
+/// The signed-in session (the gate guarantees one on `Access::Session` routes).
+pub(super) fn session(rc: &RequestCtx) -> Result<&Session, ApiError> {
+    rc.caller
+        .session
+        .as_deref()
+        .ok_or_else(|| ApiError::internal("a session route without a session"))
 }
