@@ -8,7 +8,7 @@
 use serde_json::json;
 use worker::Response;
 
-use super::account_links::{send_verification, VERIFY_PREFIX};
+use super::account_links::{derivation_failed, send_verification, taken, VERIFY_PREFIX};
 use super::auth_failures::{count_failure, login_blocked, login_buckets};
 use super::http::{self, RequestCtx, Step};
 use super::key_issue::{audit_change, fresh as fresh_key, shown_once};
@@ -28,10 +28,6 @@ use crate::edge::{password, random};
 use crate::keys::Mode;
 use crate::store::accounts::{self as store, NewSignup};
 use crate::store::sessions::{self, SessionRow};
-
-pub(super) fn derivation_failed(e: String) -> ApiError {
-    http::edge_error("password: deriving", e)
-}
 
 /// `POST /auth/signup`.
 pub async fn signup(rc: &mut RequestCtx) -> Result<Response, ApiError> {
@@ -109,16 +105,6 @@ pub async fn signup(rc: &mut RequestCtx) -> Result<Response, ApiError> {
         201,
         json!({ "key": shown_once(&secret, &key, json!({})) }),
     )
-}
-
-pub(super) fn taken(email: bool) -> ApiError {
-    let (field, detail) = if email {
-        ("email", "An account with this email exists: sign in, or ask its organisation's owner for an invitation.")
-    } else {
-        ("organisation", "An organisation of this name exists: choose another name, or ask its owner for an invitation.")
-    };
-    ApiError::new(409, "already_exists", "Already exists", detail)
-        .with_extension("field", field.into())
 }
 
 /// `POST /auth/login`.

@@ -2,12 +2,12 @@
 //! confirming only the account signed in; the operator's `POST /admin/users/{email}/verify`)
 //! and an invitation's acceptance (`POST /auth/accept-invite`: the member's account and
 //! session). Tokens are `ctver_`/`ctinv_` and 64 hex characters, stored as their SHA-256;
-//! mail goes through `edge::mail`. Sign-up and sign-in: `account.rs`.
+//! mail goes through `edge::mail`. Sign-up and sign-in (`account.rs`) share its two refusals
+//! (a failed derivation, a taken email or name) and the verification mail.
 
 use serde_json::json;
 use worker::Response;
 
-use super::account::{derivation_failed, taken};
 use super::http::{self, RequestCtx, Step};
 use super::parse::parse_json;
 use super::problem::{ApiError, FieldError};
@@ -154,4 +154,20 @@ pub async fn admin_verify(rc: &mut RequestCtx, email: &str) -> Result<Response, 
         200,
         &json!({ "user_id": user_id, "email": email, "email_verified": true }),
     )
+}
+
+/// A key derivation that failed in the runtime (a 500: the cause goes to the log).
+pub(super) fn derivation_failed(e: String) -> ApiError {
+    http::edge_error("password: deriving", e)
+}
+
+/// 409 for an email or organisation name that has an account (`field` says which).
+pub(super) fn taken(email: bool) -> ApiError {
+    let (field, detail) = if email {
+        ("email", "An account with this email exists: sign in, or ask its organisation's owner for an invitation.")
+    } else {
+        ("organisation", "An organisation of this name exists: choose another name, or ask its owner for an invitation.")
+    };
+    ApiError::new(409, "already_exists", "Already exists", detail)
+        .with_extension("field", field.into())
 }
